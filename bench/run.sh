@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# make bench: every benchmark with its baseline measured in the same run, a
+# table on stdout, and the same table in docs/benchmarks.md. Machines here are
+# shared and noisy, so the targets are ratios against the in-run baseline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=build/release
+DUR=${BENCH_SECONDS:-8}
+tmp=$(mktemp -d /tmp/grassroots-bench-XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 |"); printf '%-44s %14s %-12s %s\n' "$1" "$2" "$3" "$4"; }
+
+wait_port() {
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+		sleep 0.1
+	done
+	echo "bench: nothing listens on $1" >&2
+	return 1
+}
+
+wrk_rate() { # url [extra wrk args...] -> requests/s
+	local url=$1
+	shift
+	wrk -t1 -c64 -d"${DUR}s" --latency "$@" "$url" >"$tmp/wrk.out" 2>&1
+	awk '/Requests\/sec:/ {printf "%.0f", $2}' "$tmp/wrk.out"
+}
+
+wrk_p99() { awk '$1 == "99%" {print $2}' "$tmp/wrk.out"; }
+
+echo "== HTTP: bare CivetWeb vs GET /api/v1/health (wrk -t1 -c64, ${DUR}s each)"
+$B/bench/bench_bare 127.0.0.1:18081 16 >/dev/null &
+pids+=($!)
+wait_port 18081
+bare=$(wrk_rate http://127.0.0.1:18081/api/v1/health)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+$B/grassroots migrate --data "$tmp/health" >/dev/null
+GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/health" --listen 127.0.0.1:18080 --threads 16 \
+	>/dev/null 2>"$tmp/health.log" &
+pids+=($!)
+wait_port 18080
+ours=$(wrk_rate http://127.0.0.1:18080/api/v1/health)
+ours_p99=$(wrk_p99)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+row "bare CivetWeb handler (baseline)" "$bare" "req/s" ""
+row "GET /api/v1/health (router, auth hook, access log, metrics)" "$ours" "req/s" "p99 $ours_p99"
+row "health / bare" "$(awk -v a="$ours" -v b="$bare" 'BEGIN{printf "%.2f", a/b}')" "ratio" "target >= 0.70"
+
+echo "== Writer: durable single-row writes over HTTP (wrk -t2 -c64)"
+$B/bench/bench_writer "$tmp/single.db" single 127.0.0.1:18082 >/dev/null 2>"$tmp/single.log" &
+pids+=($!)
+wait_port 18082
+single=$(wrk_rate http://127.0.0.1:18082/bench/write -s bench/post.lua)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+$B/bench/bench_writer "$tmp/group.db" group 127.0.0.1:18083 >/dev/null 2>"$tmp/group.log" &
+pids+=($!)
+wait_port 18083
+group=$(wrk_rate http://127.0.0.1:18083/bench/write -s bench/post.lua)
+group_p99=$(wrk_p99)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+batches=$(grep -o '[0-9]* writes in [0-9]* commits' "$tmp/group.log" || true)
+row "one fsync per write (baseline)" "$single" "writes/s" ""
+row "group-commit writer, 64 clients" "$group" "writes/s" "p99 $group_p99; $batches"
+row "group / single" "$(awk -v a="$group" -v b="$single" 'BEGIN{printf "%.1f", a/b}')" "ratio" "target >= 15,000 writes/s"
+
+if [ -x $B/bench/bench_geo ]; then
+	echo "== Point -> grid over 100,000 polygons, one thread"
+	$B/bench/bench_geo >"$tmp/geo.out"
+	geo() { awk -v n="$1" '$1=="BENCH" {split($2,a,"="); if (a[2]==n) {split($3,v,"="); print v[2]}}' "$tmp/geo.out"; }
+	row "GEOS STRtree + prepared polygons (baseline)" "$(geo geo.baseline)" "lookups/s" ""
+	row "geo_index_find (bucket index)" "$(geo geo.index)" "lookups/s" "target >= 1,000,000"
+	row "index / baseline" "$(geo geo.ratio)" "ratio" ""
+fi
+
+echo "== Memory: server RSS idle with the demo loaded"
+t0=$(date +%s.%N)
+$B/grassroots demo --data "$tmp/demo" >/dev/null
+t1=$(date +%s.%N)
+$B/grassroots serve --data "$tmp/demo" --listen 127.0.0.1:18084 >/dev/null 2>&1 &
+pids+=($!)
+wait_port 18084
+for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:18084/api/v1/health; done
+sleep 1
+rss=$(awk '/VmRSS/ {print $2}' /proc/${pids[-1]}/status)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+row "grassroots demo (load the district)" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')" "s" ""
+row "server RSS idle, demo loaded" "$((rss / 1024))" "MB" "target < 50"
+
+{
+	echo "# Benchmarks"
+	echo
+	echo "Written by \`make bench\` (bench/run.sh). Each target is a ratio against a baseline"
+	echo "measured in the same run, or an absolute number where the issue sets one."
+	echo
+	echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
+	echo "- wrk: -t1 -c64 (HTTP), -t1 -c64 with a POST script (writer), ${DUR}s per run; wrk runs on the same 2 cores"
+	echo
+	echo "| what | value | unit | note |"
+	echo "| --- | ---: | --- | --- |"
+	printf '%s\n' "${rows[@]}"
+} >docs/benchmarks.md
+echo "bench: wrote docs/benchmarks.md"

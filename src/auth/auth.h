@@ -1,0 +1,26 @@
+/*
+ * Accounts and access: users, passwords (argon2id), sessions, API tokens,
+ * CSRF, login throttling, roles and the policy table (role × action × scope).
+ */
+#ifndef GR_AUTH_AUTH_H
+#define GR_AUTH_AUTH_H
+
+#include "http/http.h"
+
+#include <stdio.h>
+
+int auth_ctx_open(gr_ctx *ctx, gr_err *err);
+void auth_ctx_close(gr_ctx *ctx);
+
+/* The http_hooks of the server. */
+int auth_authenticate(http_req *req);
+int auth_authorize(http_req *req);
+
+/* Creates the demo accounts (one per role) if missing and prints them to out. */
+int auth_demo_load(gr_ctx *ctx, FILE *out, gr_err *err);
+
+/* grassroots user add|passwd|list|disable */
+extern const char auth_cli_help[];
+int auth_cli_user(gr_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,72 @@
+#include "base/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void buf_grow(buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    size_t cap = b->cap ? b->cap : 256;
+
+    if (need <= b->cap)
+        return;
+    while (cap < need)
+        cap *= 2;
+    b->data = realloc(b->data, cap);
+    if (!b->data)
+        abort();
+    b->cap = cap;
+}
+
+void buf_append(buf *b, const void *data, size_t len)
+{
+    buf_grow(b, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap, copy;
+    int n;
+
+    va_start(ap, fmt);
+    va_copy(copy, ap);
+    n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n > 0) {
+        buf_grow(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        b->len += (size_t)n;
+    }
+    va_end(ap);
+}
+
+void buf_free(buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *buf_detach(buf *b)
+{
+    char *p = b->data;
+
+    if (!p) {
+        p = calloc(1, 1);
+        if (!p)
+            abort();
+    }
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

@@ -1,0 +1,25 @@
+/* A growable byte buffer, always NUL-terminated. The owner frees it with buf_free. */
+#ifndef GR_BASE_BUF_H
+#define GR_BASE_BUF_H
+
+#include <stddef.h>
+
+typedef struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} buf;
+
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
+
+void buf_append(buf *b, const void *data, size_t len);
+void buf_puts(buf *b, const char *s);
+void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(buf *b);
+/* Gives the caller the malloc'ed string; b is empty afterwards. */
+char *buf_detach(buf *b);
+
+#endif

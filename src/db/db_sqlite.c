@@ -1,0 +1,679 @@
+/*
+ * The SQLite driver behind db.h: connections, the statement cache, the
+ * group-commit writer, migrations and online backup.
+ */
+#include "db/db.h"
+#include "db/migrations.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STMT_CACHE_SLOTS 256 /* per connection; a power of two */
+#define WRITER_MAX_BATCH 1024
+
+struct db_stmt {
+    sqlite3_stmt *st;
+    db_conn *conn;
+    char *sql;
+    uint64_t hash;
+    int in_use;
+    int cached;
+};
+
+struct db_conn {
+    sqlite3 *h;
+    db_stmt *cache[STMT_CACHE_SLOTS];
+    db_conn *next; /* in db->readers */
+};
+
+struct wreq {
+    db_write_fn fn;
+    void *arg;
+    gr_err *err;
+    int rc;
+    int done;
+    struct wreq *next;
+};
+
+struct db {
+    char *path;
+    db_conn *wconn;
+    pthread_key_t reader_key;
+    pthread_mutex_t readers_lock;
+    db_conn *readers;
+
+    /* The writer: a queue of requests, a thread, and a condition to wake callers. */
+    pthread_mutex_t wlock;
+    pthread_cond_t wqueue_cond;
+    pthread_cond_t wdone_cond;
+    struct wreq *qhead, *qtail;
+    pthread_t writer;
+    int writer_running;
+    int writer_stop;
+
+    _Atomic uint64_t commits, writes, failed_writes;
+    metrics_hist batch_size;
+    metrics_hist commit_seconds;
+};
+
+static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+static const double commit_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                       0.05,   0.1,   0.25,   0.5,   1};
+
+static uint64_t hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int sqlite_to_err(sqlite3 *h, int rc, gr_err *err)
+{
+    int ext = h ? sqlite3_extended_errcode(h) : rc;
+    const char *msg = h ? sqlite3_errmsg(h) : sqlite3_errstr(rc);
+
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return err_set(err, GR_EEXIST, "", "already exists");
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return err_set(err, GR_ECONFLICT, "", "conflicts with existing data");
+    /* Details go to the log only; people get a generic message. */
+    log_msg(LOG_ERROR, "db.error", "sqlite error %d: %s", ext, msg);
+    return err_set(err, GR_EINTERNAL, "", "storage error");
+}
+
+static int conn_open(const char *path, int readonly, db_conn **out, gr_err *err)
+{
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    db_conn *c = calloc(1, sizeof(*c));
+    int rc;
+
+    if (!c)
+        abort();
+    rc = sqlite3_open_v2(path, &c->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        err_set(err, GR_EINTERNAL, "", "cannot open database %s: %s", path, sqlite3_errstr(rc));
+        sqlite3_close(c->h);
+        free(c);
+        return GR_EINTERNAL;
+    }
+    sqlite3_extended_result_codes(c->h, 1);
+    sqlite3_busy_timeout(c->h, 10000);
+    rc = db_exec(c,
+                 readonly ? "PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456;"
+                          : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                            "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;",
+                 err);
+    if (rc) {
+        sqlite3_close(c->h);
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+static void conn_close(db_conn *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < STMT_CACHE_SLOTS; i++) {
+        if (c->cache[i]) {
+            sqlite3_finalize(c->cache[i]->st);
+            free(c->cache[i]->sql);
+            free(c->cache[i]);
+        }
+    }
+    sqlite3_close(c->h);
+    free(c);
+}
+
+int db_open(db **out, const char *path, gr_err *err)
+{
+    db *d = calloc(1, sizeof(*d));
+    int rc;
+
+    if (!d)
+        abort();
+    d->path = strdup(path);
+    pthread_key_create(&d->reader_key, NULL);
+    pthread_mutex_init(&d->readers_lock, NULL);
+    pthread_mutex_init(&d->wlock, NULL);
+    pthread_cond_init(&d->wqueue_cond, NULL);
+    pthread_cond_init(&d->wdone_cond, NULL);
+    metrics_hist_init(&d->batch_size, batch_bounds, sizeof(batch_bounds) / sizeof(double));
+    metrics_hist_init(&d->commit_seconds, commit_bounds, sizeof(commit_bounds) / sizeof(double));
+    rc = conn_open(path, 0, &d->wconn, err);
+    if (rc)
+        goto out;
+    *out = d;
+out:
+    if (rc) {
+        pthread_key_delete(d->reader_key);
+        free(d->path);
+        free(d);
+    }
+    return rc;
+}
+
+db_conn *db_reader(db *d)
+{
+    db_conn *c = pthread_getspecific(d->reader_key);
+    gr_err err;
+
+    if (c)
+        return c;
+    if (conn_open(d->path, 1, &c, &err)) {
+        log_msg(LOG_ERROR, "db.reader", "%s", err.msg);
+        return NULL;
+    }
+    pthread_mutex_lock(&d->readers_lock);
+    c->next = d->readers;
+    d->readers = c;
+    pthread_mutex_unlock(&d->readers_lock);
+    pthread_setspecific(d->reader_key, c);
+    return c;
+}
+
+/* ---- statements ---- */
+
+db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err)
+{
+    uint64_t h = hash_sql(sql);
+    size_t slot = h & (STMT_CACHE_SLOTS - 1);
+    size_t i;
+    db_stmt *st;
+    int rc;
+
+    for (i = 0; i < STMT_CACHE_SLOTS; i++) {
+        st = c->cache[(slot + i) & (STMT_CACHE_SLOTS - 1)];
+        if (!st)
+            break;
+        if (st->hash == h && !st->in_use && strcmp(st->sql, sql) == 0) {
+            st->in_use = 1;
+            return st;
+        }
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        abort();
+    rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_to_err(c->h, rc, err);
+        free(st);
+        return NULL;
+    }
+    st->conn = c;
+    st->sql = strdup(sql);
+    st->hash = h;
+    st->in_use = 1;
+    /* Cache it in a free slot; a statement already in use (a nested query with
+     * the same text) or a full cache gets a private one, finalized in db_done. */
+    for (i = 0; i < STMT_CACHE_SLOTS; i++) {
+        size_t k = (slot + i) & (STMT_CACHE_SLOTS - 1);
+        if (!c->cache[k]) {
+            c->cache[k] = st;
+            st->cached = 1;
+            break;
+        }
+    }
+    return st;
+}
+
+void db_done(db_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+    st->in_use = 0;
+    if (!st->cached) {
+        sqlite3_finalize(st->st);
+        free(st->sql);
+        free(st);
+    }
+}
+
+int db_step(db_stmt *st, gr_err *err)
+{
+    int rc = sqlite3_step(st->st);
+
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE)
+        return DB_DONE;
+    return sqlite_to_err(st->conn->h, rc, err);
+}
+
+int db_run(db_stmt *st, gr_err *err)
+{
+    int rc;
+
+    while ((rc = db_step(st, err)) == DB_ROW)
+        ;
+    return rc;
+}
+
+void db_bind_int(db_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st->st, i, v);
+}
+
+void db_bind_double(db_stmt *st, int i, double v)
+{
+    sqlite3_bind_double(st->st, i, v);
+}
+
+void db_bind_text(db_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st->st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st->st, i);
+}
+
+void db_bind_textn(db_stmt *st, int i, const char *s, size_t n)
+{
+    sqlite3_bind_text64(st->st, i, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+void db_bind_blob(db_stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob64(st->st, i, p, n, SQLITE_TRANSIENT);
+}
+
+void db_bind_null(db_stmt *st, int i)
+{
+    sqlite3_bind_null(st->st, i);
+}
+
+int64_t db_col_int(db_stmt *st, int i)
+{
+    return sqlite3_column_int64(st->st, i);
+}
+
+double db_col_double(db_stmt *st, int i)
+{
+    return sqlite3_column_double(st->st, i);
+}
+
+const char *db_col_text(db_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st->st, i);
+}
+
+const void *db_col_blob(db_stmt *st, int i, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st->st, i);
+
+    *len = (size_t)sqlite3_column_bytes(st->st, i);
+    return p;
+}
+
+int db_col_is_null(db_stmt *st, int i)
+{
+    return sqlite3_column_type(st->st, i) == SQLITE_NULL;
+}
+
+int db_col_count(db_stmt *st)
+{
+    return sqlite3_column_count(st->st);
+}
+
+const char *db_col_name(db_stmt *st, int i)
+{
+    return sqlite3_column_name(st->st, i);
+}
+
+int db_exec(db_conn *c, const char *sql, gr_err *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->h, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        rc = sqlite_to_err(c->h, rc, err);
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+int64_t db_last_id(db_conn *c)
+{
+    return sqlite3_last_insert_rowid(c->h);
+}
+
+int db_changes(db_conn *c)
+{
+    return sqlite3_changes(c->h);
+}
+
+int db_query_int(db_conn *c, const char *sql, int64_t param, int64_t def, int64_t *out, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, sql, err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    if (sqlite3_bind_parameter_count(st->st) > 0)
+        db_bind_int(st, 1, param);
+    rc = db_step(st, err);
+    if (rc == DB_ROW) {
+        *out = db_col_is_null(st, 0) ? def : db_col_int(st, 0);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        *out = def;
+    }
+    db_done(st);
+    return rc;
+}
+
+int db_ping(db *d)
+{
+    db_conn *c = db_reader(d);
+    int64_t v = 0;
+
+    return c && db_query_int(c, "SELECT 1", 0, 0, &v, NULL) == 0 && v == 1;
+}
+
+/* ---- the group-commit writer ---- */
+
+static int run_one(db_conn *c, struct wreq *r, int *tx_lost)
+{
+    int rc;
+
+    if (db_exec(c, "SAVEPOINT w", r->err))
+        return GR_EINTERNAL;
+    rc = r->fn(c, r->arg, r->err);
+    if (rc < 0) {
+        /* Some errors (SQLITE_FULL, IOERR) end the whole transaction. */
+        if (sqlite3_get_autocommit(c->h)) {
+            *tx_lost = 1;
+            return rc;
+        }
+        db_exec(c, "ROLLBACK TO w", NULL);
+    }
+    db_exec(c, "RELEASE w", NULL);
+    return rc;
+}
+
+/* Runs a batch in one transaction and commits it once. */
+static void run_batch(db *d, struct wreq *batch, size_t n)
+{
+    db_conn *c = d->wconn;
+    int64_t t0 = time_mono_ns();
+    int tx_lost = 0, rc;
+    gr_err cerr;
+    struct wreq *r;
+
+    rc = db_exec(c, "BEGIN IMMEDIATE", &cerr);
+    for (r = batch; r; r = r->next) {
+        if (rc || tx_lost) {
+            r->rc = err_set(r->err, GR_EINTERNAL, "", "storage error");
+            continue;
+        }
+        r->rc = run_one(c, r, &tx_lost);
+    }
+    if (!rc && !tx_lost)
+        rc = db_exec(c, "COMMIT", &cerr);
+    if (rc || tx_lost) {
+        if (!sqlite3_get_autocommit(c->h))
+            db_exec(c, "ROLLBACK", NULL);
+        for (r = batch; r; r = r->next)
+            if (r->rc >= 0)
+                r->rc = err_set(r->err, GR_EINTERNAL, "", "storage error");
+    }
+    for (r = batch; r; r = r->next) {
+        atomic_fetch_add(&d->writes, 1);
+        if (r->rc < 0)
+            atomic_fetch_add(&d->failed_writes, 1);
+    }
+    atomic_fetch_add(&d->commits, 1);
+    metrics_hist_observe(&d->batch_size, (double)n);
+    metrics_hist_observe(&d->commit_seconds, (double)(time_mono_ns() - t0) / 1e9);
+}
+
+static void *writer_main(void *arg)
+{
+    db *d = arg;
+    struct wreq *batch, *r, *last;
+    size_t n;
+
+    pthread_mutex_lock(&d->wlock);
+    for (;;) {
+        while (!d->qhead && !d->writer_stop)
+            pthread_cond_wait(&d->wqueue_cond, &d->wlock);
+        if (!d->qhead && d->writer_stop)
+            break;
+        /* Take up to WRITER_MAX_BATCH requests: everything that arrived while
+         * the previous commit was being made durable. */
+        batch = d->qhead;
+        n = 1;
+        last = batch;
+        while (last->next && n < WRITER_MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        d->qhead = last->next;
+        if (!d->qhead)
+            d->qtail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&d->wlock);
+
+        run_batch(d, batch, n);
+
+        pthread_mutex_lock(&d->wlock);
+        for (r = batch; r; r = r->next)
+            r->done = 1;
+        pthread_cond_broadcast(&d->wdone_cond);
+    }
+    pthread_mutex_unlock(&d->wlock);
+    return NULL;
+}
+
+int db_writer_start(db *d, gr_err *err)
+{
+    if (d->writer_running)
+        return 0;
+    d->writer_stop = 0;
+    if (pthread_create(&d->writer, NULL, writer_main, d) != 0)
+        return err_set(err, GR_EINTERNAL, "", "cannot start the writer thread");
+    d->writer_running = 1;
+    return 0;
+}
+
+int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
+{
+    struct wreq r = {fn, arg, err, 0, 0, NULL};
+
+    if (!d->writer_running) {
+        /* One-shot commands: the same semantics, a batch of one. */
+        pthread_mutex_lock(&d->wlock);
+        run_batch(d, &r, 1);
+        pthread_mutex_unlock(&d->wlock);
+        return r.rc;
+    }
+    pthread_mutex_lock(&d->wlock);
+    if (d->writer_stop) {
+        pthread_mutex_unlock(&d->wlock);
+        return err_set(err, GR_EUNAVAIL, "", "the server is shutting down");
+    }
+    if (d->qtail)
+        d->qtail->next = &r;
+    else
+        d->qhead = &r;
+    d->qtail = &r;
+    pthread_cond_signal(&d->wqueue_cond);
+    while (!r.done)
+        pthread_cond_wait(&d->wdone_cond, &d->wlock);
+    pthread_mutex_unlock(&d->wlock);
+    return r.rc;
+}
+
+void db_get_stats(db *d, db_stats *out)
+{
+    out->commits = atomic_load(&d->commits);
+    out->writes = atomic_load(&d->writes);
+    out->failed_writes = atomic_load(&d->failed_writes);
+    out->batch_size = &d->batch_size;
+    out->commit_seconds = &d->commit_seconds;
+}
+
+void db_close(db *d)
+{
+    db_conn *c, *next;
+
+    if (!d)
+        return;
+    if (d->writer_running) {
+        /* The writer drains the queue before it sees the stop flag. */
+        pthread_mutex_lock(&d->wlock);
+        d->writer_stop = 1;
+        pthread_cond_signal(&d->wqueue_cond);
+        pthread_mutex_unlock(&d->wlock);
+        pthread_join(d->writer, NULL);
+        d->writer_running = 0;
+    }
+    for (c = d->readers; c; c = next) {
+        next = c->next;
+        conn_close(c);
+    }
+    conn_close(d->wconn);
+    pthread_key_delete(d->reader_key);
+    pthread_mutex_destroy(&d->readers_lock);
+    pthread_mutex_destroy(&d->wlock);
+    pthread_cond_destroy(&d->wqueue_cond);
+    pthread_cond_destroy(&d->wdone_cond);
+    free(d->path);
+    free(d);
+}
+
+/* ---- migrations ---- */
+
+static int binary_version(void)
+{
+    int i, v = 0;
+
+    for (i = 0; i < db_migrations_count; i++)
+        if (db_migrations[i].version > v)
+            v = db_migrations[i].version;
+    return v;
+}
+
+int db_schema_version(db *d, int *db_version, int *bin_version, gr_err *err)
+{
+    int64_t v = 0;
+    int rc;
+
+    rc = db_exec(d->wconn,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                 "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                 err);
+    if (!rc)
+        rc = db_query_int(d->wconn, "SELECT max(version) FROM schema_migrations", 0, 0, &v, err);
+    if (db_version)
+        *db_version = (int)v;
+    if (bin_version)
+        *bin_version = binary_version();
+    return rc;
+}
+
+int db_migrate(db *d, int *applied, gr_err *err)
+{
+    int have, bin, i, rc, n = 0;
+    db_conn *c = d->wconn;
+    db_stmt *st;
+
+    rc = db_schema_version(d, &have, &bin, err);
+    if (rc)
+        goto out;
+    if (have > bin) {
+        rc = err_set(err, GR_ETOONEW, "",
+                     "the database has schema version %d, newer than this binary's %d: "
+                     "run a newer grassroots",
+                     have, bin);
+        goto out;
+    }
+    for (i = 0; i < db_migrations_count; i++) {
+        const struct db_migration *m = &db_migrations[i];
+        if (m->version <= have)
+            continue;
+        rc = db_exec(c, "BEGIN IMMEDIATE", err);
+        if (!rc)
+            rc = db_exec(c, m->sql, err);
+        if (!rc) {
+            st = db_prepare(c,
+                            "INSERT INTO schema_migrations(version, name, applied_at) "
+                            "VALUES (?, ?, ?)",
+                            err);
+            if (!st) {
+                rc = GR_EINTERNAL;
+            } else {
+                db_bind_int(st, 1, m->version);
+                db_bind_text(st, 2, m->name);
+                db_bind_int(st, 3, time_now_ms());
+                rc = db_run(st, err);
+                db_done(st);
+            }
+        }
+        if (!rc)
+            rc = db_exec(c, "COMMIT", err);
+        if (rc) {
+            db_exec(c, "ROLLBACK", NULL);
+            err_set(err, rc, "", "migration %s failed: %s", m->name, err ? err->msg : "");
+            goto out;
+        }
+        log_msg(LOG_INFO, "db.migrated", "applied %s", m->name);
+        n++;
+    }
+out:
+    if (applied)
+        *applied = n;
+    return rc;
+}
+
+/* ---- backup ---- */
+
+int db_backup(db *d, const char *dest, gr_err *err)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    sqlite3_backup *b;
+    int rc;
+
+    rc = sqlite3_open_v2(d->path, &src, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        rc = err_set(err, GR_EINTERNAL, "", "cannot open %s", d->path);
+        goto out;
+    }
+    rc = sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        rc = err_set(err, GR_EINVAL, "dest", "cannot create %s: %s", dest, sqlite3_errstr(rc));
+        goto out;
+    }
+    /* One step copies everything from one read snapshot, so the copy is
+     * consistent even while the server keeps writing. */
+    b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+        rc = err_set(err, GR_EINTERNAL, "", "backup failed: %s", sqlite3_errmsg(dst));
+        goto out;
+    }
+    rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        rc = err_set(err, GR_EINTERNAL, "", "backup failed: %s", sqlite3_errstr(rc));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    return rc;
+}

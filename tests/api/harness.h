@@ -1,0 +1,68 @@
+/*
+ * Black-box HTTP tests: start the real `grassroots serve` (path in $GR_BIN) on
+ * a free port with a temporary data directory, talk to it with libcurl, stop
+ * it with SIGTERM and check it exited cleanly.
+ */
+#ifndef GR_TESTS_HARNESS_H
+#define GR_TESTS_HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct gr_server {
+    pid_t pid;
+    int port;
+    char dir[256]; /* the temporary data directory */
+    char base[64]; /* "http://127.0.0.1:PORT" */
+} gr_server;
+
+/* Starts a server; with demo != 0 runs `grassroots demo` into the data directory
+ * first (the demo accounts and their passwords are in harness.c: gr_demo_password).
+ * Aborts the test on failure. */
+void gr_server_start(gr_server *s, int demo);
+/* SIGTERM, waits, asserts exit status 0, removes the data directory. */
+void gr_server_stop(gr_server *s);
+/* Runs `grassroots ARGS...` against the server's data directory (--data added);
+ * returns the exit status; stdout is captured into out (may be NULL). */
+int gr_cli(const gr_server *s, char *out, size_t outlen, const char *const *args);
+
+typedef struct gr_resp {
+    long status;
+    char *body; /* malloc'ed, NUL-terminated */
+    size_t body_len;
+    json_t *json;  /* parsed body when it is JSON, else NULL */
+    char *headers; /* all response headers, malloc'ed */
+} gr_resp;
+
+/* A client: keeps cookies (a session) and the CSRF token from the login answer. */
+typedef struct gr_client {
+    const gr_server *server;
+    void *curl;
+    char csrf[128];
+    char bearer[256];
+    char extra[256]; /* one more request header line, e.g. "X-Request-Id: abc" */
+} gr_client;
+
+void gr_client_init(gr_client *c, const gr_server *s);
+void gr_client_free(gr_client *c);
+
+/* Sends a request. body may be NULL; content_type NULL means application/json
+ * when body is set. Adds X-CSRF-Token when the client has one and Authorization
+ * when bearer is set. Returns the status; the response is in out (free with
+ * gr_resp_free). */
+long gr_request(gr_client *c, const char *method, const char *path, const char *content_type,
+                const char *body, gr_resp *out);
+/* Convenience: JSON body built from a jansson value (stolen). */
+long gr_request_json(gr_client *c, const char *method, const char *path, json_t *body,
+                     gr_resp *out);
+/* POST /api/v1/auth/login; returns the status and keeps the csrf token. */
+long gr_login(gr_client *c, const char *username, const char *password);
+void gr_resp_free(gr_resp *r);
+/* The value of a response header (case-insensitive), copied into buf, or NULL. */
+const char *gr_resp_header(const gr_resp *r, const char *name, char *buf, size_t len);
+
+/* The demo password of a demo account (see auth_demo_load). */
+const char *gr_demo_password(const char *username);
+
+#endif

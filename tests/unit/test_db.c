@@ -1,0 +1,276 @@
+/* db/: migrations, the group-commit writer, savepoints, statement cache, backup. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "db/db.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/gr-test-db-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static int create_table(db_conn *c, void *arg, gr_err *err)
+{
+    (void)arg;
+    return db_exec(c, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v INT)",
+                   err);
+}
+
+struct row {
+    const char *k;
+    int v;
+    int fail_after_insert;
+};
+
+static int insert_row(db_conn *c, void *arg, gr_err *err)
+{
+    struct row *r = arg;
+    db_stmt *st = db_prepare(c, "INSERT INTO t (k, v) VALUES (?, ?)", err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_text(st, 1, r->k);
+    db_bind_int(st, 2, r->v);
+    rc = db_run(st, err);
+    db_done(st);
+    if (!rc && r->fail_after_insert)
+        return err_set(err, GR_EINVAL, "v", "refused after insert");
+    return rc;
+}
+
+static int64_t count_rows(db *d, const char *where_k)
+{
+    int64_t n = -1;
+    db_conn *c = db_reader(d);
+
+    assert_non_null(c);
+    if (where_k) {
+        db_stmt *st = db_prepare(c, "SELECT count(*) FROM t WHERE k = ?", NULL);
+        db_bind_text(st, 1, where_k);
+        assert_int_equal(db_step(st, NULL), DB_ROW);
+        n = db_col_int(st, 0);
+        db_done(st);
+    } else {
+        assert_int_equal(db_query_int(c, "SELECT count(*) FROM t", 0, -1, &n, NULL), 0);
+    }
+    return n;
+}
+
+static void test_migrate_and_too_new(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    int applied = -1, have = 0, bin = 0;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_migrate(d, &applied, &err), 0);
+    assert_true(applied >= 1);
+    assert_int_equal(db_migrate(d, &applied, &err), 0);
+    assert_int_equal(applied, 0);
+    assert_int_equal(db_schema_version(d, &have, &bin, &err), 0);
+    assert_int_equal(have, bin);
+    db_close(d);
+}
+
+static int mark_newer(db_conn *c, void *arg, gr_err *err)
+{
+    (void)arg;
+    return db_exec(c, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 0)", err);
+}
+
+static void test_refuses_newer(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    int have = 0;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_migrate(d, NULL, &err), 0);
+    assert_int_equal(db_write(d, mark_newer, NULL, &err), 0);
+    assert_int_equal(db_migrate(d, NULL, &err), GR_ETOONEW);
+    assert_non_null(strstr(err.msg, "newer than this binary"));
+    assert_int_equal(db_schema_version(d, &have, NULL, &err), 0);
+    assert_int_equal(have, 9999);
+    db_close(d);
+}
+
+static void test_savepoint_isolation(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    struct row ok = {"a", 1, 0}, bad = {"b", 2, 1}, dup = {"a", 3, 0};
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_write(d, insert_row, &ok, &err), 0);
+    /* The failing write's insert is rolled back, not the earlier one. */
+    assert_int_equal(db_write(d, insert_row, &bad, &err), GR_EINVAL);
+    assert_string_equal(err.field, "v");
+    assert_int_equal(db_write(d, insert_row, &dup, &err), GR_EEXIST);
+    assert_int_equal(count_rows(d, "a"), 1);
+    assert_int_equal(count_rows(d, "b"), 0);
+    db_close(d);
+}
+
+#define THREADS    16
+#define PER_THREAD 150
+
+struct worker {
+    db *d;
+    int id;
+    int ok;
+    int failed;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    char key[32];
+    int i;
+
+    for (i = 0; i < PER_THREAD; i++) {
+        struct row r = {key, i, (i % 5) == 4};
+        gr_err err;
+        snprintf(key, sizeof(key), "w%d-%d", w->id, i);
+        if (db_write(w->d, insert_row, &r, &err) == 0)
+            w->ok++;
+        else
+            w->failed++;
+    }
+    return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    pthread_t th[THREADS];
+    struct worker w[THREADS];
+    db_stats stats;
+    int i, ok = 0, failed = 0;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_writer_start(d, &err), 0);
+    for (i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){d, i, 0, 0};
+        pthread_create(&th[i], NULL, worker_main, &w[i]);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += w[i].ok;
+        failed += w[i].failed;
+    }
+    /* Every acknowledged write is there; every refused one left nothing. */
+    assert_int_equal(ok, THREADS * PER_THREAD * 4 / 5);
+    assert_int_equal(failed, THREADS * PER_THREAD / 5);
+    assert_int_equal(count_rows(d, NULL), ok);
+    db_get_stats(d, &stats);
+    assert_int_equal(stats.writes, (uint64_t)(THREADS * PER_THREAD + 1));
+    assert_int_equal(stats.failed_writes, (uint64_t)failed);
+    assert_true(stats.commits >= 1 && stats.commits <= stats.writes);
+    db_close(d);
+
+    /* Durable: a fresh open sees every row. */
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(count_rows(d, NULL), ok);
+    db_close(d);
+}
+
+static void test_statement_cache_nested(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    db_conn *c;
+    db_stmt *outer, *inner;
+    struct row a = {"x", 1, 0}, b = {"y", 2, 0};
+    int seen = 0;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_write(d, insert_row, &a, &err), 0);
+    assert_int_equal(db_write(d, insert_row, &b, &err), 0);
+    c = db_reader(d);
+    outer = db_prepare(c, "SELECT v FROM t WHERE v > ? ORDER BY v", &err);
+    db_bind_int(outer, 1, 0);
+    while (db_step(outer, &err) == DB_ROW) {
+        /* The same text while the outer statement is running gets its own statement. */
+        inner = db_prepare(c, "SELECT v FROM t WHERE v > ? ORDER BY v", &err);
+        assert_ptr_not_equal(inner, outer);
+        db_bind_int(inner, 1, db_col_int(outer, 0));
+        seen += db_step(inner, &err) == DB_ROW;
+        db_done(inner);
+    }
+    db_done(outer);
+    assert_int_equal(seen, 1);
+    /* A cached statement comes back reset, its bindings cleared. */
+    outer = db_prepare(c, "SELECT v FROM t WHERE v > ? ORDER BY v", &err);
+    assert_int_equal(db_step(outer, &err), DB_DONE); /* NULL binding: no row */
+    db_done(outer);
+    assert_null(db_prepare(c, "SELECT nothing FROM nowhere", &err));
+    assert_int_equal(err.code, GR_EINTERNAL);
+    db_close(d);
+}
+
+static void test_backup(void **state)
+{
+    db *d = NULL, *copy = NULL;
+    gr_err err;
+    char dest[160];
+    struct row a = {"k1", 1, 0};
+
+    (void)state;
+    snprintf(dest, sizeof(dest), "%s/backup.db", dir);
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_write(d, insert_row, &a, &err), 0);
+    assert_int_equal(db_backup(d, dest, &err), 0);
+    db_close(d);
+    assert_int_equal(db_open(&copy, dest, &err), 0);
+    assert_int_equal(count_rows(copy, "k1"), 1);
+    db_close(copy);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrate_and_too_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_savepoint_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statement_cache_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
