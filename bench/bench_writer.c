@@ -1,6 +1,6 @@
 /*
  * The write-path benchmark server: our HTTP layer and storage with one route,
- * POST /bench/write, that makes one durable single-row write. --mode group
+ * POST /api/bench/write, that makes one durable single-row write. --mode group
  * runs it through the group-commit writer; --mode single commits each write
  * on its own (one fsync per write), the baseline measured in the same run.
  */
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_writer: %s\n", err.msg);
         return 1;
     }
-    http_route(router, "POST", "/bench/write", handle_write, "public");
+    http_route(router, "POST", "/api/bench/write", handle_write, "public");
     if (http_server_start(&server, &cfg, router, &ctx, &hooks, &err)) {
         fprintf(stderr, "bench_writer: %s\n", err.msg);
         return 1;

@@ -31,6 +31,13 @@ wrk_rate() { # url [extra wrk args...] -> requests/s
 	local url=$1
 	shift
 	wrk -t1 -c64 -d"${DUR}s" --latency "$@" "$url" >"$tmp/wrk.out" 2>&1
+	# A rate of error answers is no rate at all.
+	if grep -q "Non-2xx" "$tmp/wrk.out"; then
+		echo "bench: $url answered errors:" >&2
+		cat "$tmp/wrk.out" >&2
+		echo 0
+		return
+	fi
 	awk '/Requests\/sec:/ {printf "%.0f", $2}' "$tmp/wrk.out"
 }
 
@@ -43,7 +50,7 @@ wait_port 18081
 bare=$(wrk_rate http://127.0.0.1:18081/api/v1/health)
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
-$B/grassroots migrate --data "$tmp/health" >/dev/null
+$B/grassroots migrate --data "$tmp/health" >/dev/null 2>&1
 GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/health" --listen 127.0.0.1:18080 --threads 16 \
 	>/dev/null 2>"$tmp/health.log" &
 pids+=($!)
@@ -55,16 +62,16 @@ row "bare CivetWeb handler (baseline)" "$bare" "req/s" ""
 row "GET /api/v1/health (router, auth hook, access log, metrics)" "$ours" "req/s" "p99 $ours_p99"
 row "health / bare" "$(awk -v a="$ours" -v b="$bare" 'BEGIN{printf "%.2f", a/b}')" "ratio" "target >= 0.70"
 
-echo "== Writer: durable single-row writes over HTTP (wrk -t2 -c64)"
+echo "== Writer: durable single-row writes over HTTP (wrk -t1 -c64, POST)"
 $B/bench/bench_writer "$tmp/single.db" single 127.0.0.1:18082 >/dev/null 2>"$tmp/single.log" &
 pids+=($!)
 wait_port 18082
-single=$(wrk_rate http://127.0.0.1:18082/bench/write -s bench/post.lua)
+single=$(wrk_rate http://127.0.0.1:18082/api/bench/write -s bench/post.lua)
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 $B/bench/bench_writer "$tmp/group.db" group 127.0.0.1:18083 >/dev/null 2>"$tmp/group.log" &
 pids+=($!)
 wait_port 18083
-group=$(wrk_rate http://127.0.0.1:18083/bench/write -s bench/post.lua)
+group=$(wrk_rate http://127.0.0.1:18083/api/bench/write -s bench/post.lua)
 group_p99=$(wrk_p99)
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 batches=$(grep -o '[0-9]* writes in [0-9]* commits' "$tmp/group.log" || true)
@@ -75,15 +82,15 @@ row "group / single" "$(awk -v a="$group" -v b="$single" 'BEGIN{printf "%.1f", a
 if [ -x $B/bench/bench_geo ]; then
 	echo "== Point -> grid over 100,000 polygons, one thread"
 	$B/bench/bench_geo >"$tmp/geo.out"
-	geo() { awk -v n="$1" '$1=="BENCH" {split($2,a,"="); if (a[2]==n) {split($3,v,"="); print v[2]}}' "$tmp/geo.out"; }
-	row "GEOS STRtree + prepared polygons (baseline)" "$(geo geo.baseline)" "lookups/s" ""
-	row "geo_index_find (bucket index)" "$(geo geo.index)" "lookups/s" "target >= 1,000,000"
-	row "index / baseline" "$(geo geo.ratio)" "ratio" ""
+	geo() { awk -v n="$1" -v f="$2" '$1=="BENCH" {split($2,a,"="); if (a[2]==n) {split($3,v,"="); printf f, v[2]}}' "$tmp/geo.out"; }
+	row "GEOS STRtree + prepared polygons (baseline)" "$(geo geo.baseline %.0f)" "lookups/s" ""
+	row "geo_index_find (bucket index)" "$(geo geo.index %.0f)" "lookups/s" "target >= 1,000,000"
+	row "index / baseline" "$(geo geo.ratio %.1f)" "ratio" ""
 fi
 
 echo "== Memory: server RSS idle with the demo loaded"
 t0=$(date +%s.%N)
-$B/grassroots demo --data "$tmp/demo" >/dev/null
+$B/grassroots demo --data "$tmp/demo" >/dev/null 2>&1
 t1=$(date +%s.%N)
 $B/grassroots serve --data "$tmp/demo" --listen 127.0.0.1:18084 >/dev/null 2>&1 &
 pids+=($!)

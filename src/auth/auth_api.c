@@ -30,8 +30,10 @@ static json_t *json_time(int64_t ms)
     return json_string(t);
 }
 
-static json_t *user_json(const auth_user *u)
+static json_t *user_json(const void *item)
 {
+    const auth_user *u = item;
+
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:I}", "id",
                      (json_int_t)u->id, "username", u->username, "display_name", u->display_name,
                      "role", u->role, "scope_org_id", json_id(u->scope_org_id), "department_id",
@@ -41,8 +43,9 @@ static json_t *user_json(const auth_user *u)
                      (json_int_t)u->version);
 }
 
-static json_t *token_json(const auth_token *t)
+static json_t *token_json(const void *item)
 {
+    const auth_token *t = item;
     json_t *scopes = json_array();
     char *copy = strdup(t->scopes ? t->scopes : ""), *save = NULL, *s;
 
@@ -56,6 +59,8 @@ static json_t *token_json(const auth_token *t)
                      "revoked", t->revoked);
 }
 
+/* A page of n items (size bytes apart in v), each as to_json makes it. The
+ * same in org_api.c: it belongs in src/http (http_send_page's neighbour). */
 static void retry_after(http_req *req, int64_t ms)
 {
     char v[32];
@@ -77,9 +82,7 @@ static int handle_login(http_req *req)
     char cookie[256];
     int rc;
 
-    rc = http_read_json(req, &body);
-    if (!rc)
-        rc = jv_check(body, fields, 2, &req->err);
+    rc = http_read_body(req, fields, 2, &body);
     if (rc)
         goto out;
     rc = auth_login_password(req->ctx, req->arena, jv_str(body, "username"),
@@ -143,9 +146,7 @@ static int handle_password(http_req *req)
     int64_t wait = 0;
     int rc;
 
-    rc = http_read_json(req, &body);
-    if (!rc)
-        rc = jv_check(body, fields, 2, &req->err);
+    rc = http_read_body(req, fields, 2, &body);
     if (!rc)
         rc = auth_password_change(req->ctx, req->who.user_id, req->who.session_id, req->remote_addr,
                                   jv_str(body, "old_password"), jv_str(body, "new_password"), &wait,
@@ -162,8 +163,7 @@ static int handle_users_list(http_req *req)
 {
     int64_t limit, after;
     auth_user *v;
-    json_t *items;
-    size_t n, i;
+    size_t n;
     int rc;
 
     rc = http_page(req, 50, 500, &limit, &after);
@@ -172,10 +172,8 @@ static int handle_users_list(http_req *req)
                             &req->err);
     if (rc)
         return rc;
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, user_json(&v[i]));
-    return http_send_page(req, items, (int64_t)n == limit, n ? v[n - 1].id : 0);
+    return http_send_items(req, v, n, sizeof(*v), user_json, (int64_t)n == limit,
+                           n ? v[n - 1].id : 0);
 }
 
 /* Reads user id for the caller: 404, or 403 when outside the caller's scope. */
@@ -218,9 +216,7 @@ static int handle_user_create(http_req *req)
     char loc[64];
     int rc;
 
-    rc = http_read_json(req, &body);
-    if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (rc)
         goto out;
     memset(&in, 0, sizeof(in));
@@ -262,9 +258,7 @@ static int handle_user_patch(http_req *req)
     auth_user cur;
     int rc;
 
-    rc = http_read_json(req, &body);
-    if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (!rc && json_object_size(body) < 2)
         rc = err_set(&req->err, GR_EINVAL, "", "nothing to change: name a field besides version");
     if (rc)
@@ -320,9 +314,7 @@ static int handle_token_create(http_req *req)
     int64_t id = 0;
     int rc;
 
-    rc = http_read_json(req, &body);
-    if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (rc)
         goto out;
     json_array_foreach(json_object_get(body, "scopes"), i, v)
@@ -357,8 +349,7 @@ static int handle_tokens_list(http_req *req)
 {
     int64_t limit, after;
     auth_token *v;
-    json_t *items;
-    size_t n, i;
+    size_t n;
     int rc;
 
     rc = http_page(req, 50, 500, &limit, &after);
@@ -367,10 +358,8 @@ static int handle_tokens_list(http_req *req)
                              &req->err);
     if (rc)
         return rc;
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, token_json(&v[i]));
-    return http_send_page(req, items, (int64_t)n == limit, n ? v[n - 1].id : 0);
+    return http_send_items(req, v, n, sizeof(*v), token_json, (int64_t)n == limit,
+                           n ? v[n - 1].id : 0);
 }
 
 static int handle_token_revoke(http_req *req)

@@ -265,8 +265,13 @@ static char *col_str(arena *a, db_stmt *st, int i)
     return s ? arena_strdup(a, s) : NULL;
 }
 
-static void read_user(arena *a, db_stmt *st, auth_user *u)
+/* Reads the current row of st into out (strings in a). */
+typedef void (*row_reader)(arena *a, db_stmt *st, void *out);
+
+static void read_user(arena *a, db_stmt *st, void *out)
 {
+    auth_user *u = out;
+
     u->id = db_col_int(st, 0);
     u->username = col_str(a, st, 1);
     u->display_name = col_str(a, st, 2);
@@ -280,6 +285,26 @@ static void read_user(arena *a, db_stmt *st, auth_user *u)
     u->version = db_col_int(st, 10);
 }
 
+/* A user and their password hash (the column after USER_COLS), for the
+ * checks of a password. */
+struct user_secret {
+    auth_user *user;
+    const char *hash;
+};
+
+static void read_user_secret(arena *a, db_stmt *st, void *out)
+{
+    struct user_secret *s = out;
+
+    read_user(a, st, s->user);
+    s->hash = col_str(a, st, 11);
+}
+
+static void read_text(arena *a, db_stmt *st, void *out)
+{
+    *(const char **)out = col_str(a, st, 0);
+}
+
 static db_conn *reader(gr_ctx *g, gr_err *err)
 {
     db_conn *c = db_reader(g->db);
@@ -287,6 +312,76 @@ static db_conn *reader(gr_ctx *g, gr_err *err)
     if (!c)
         err_set(err, GR_EINTERNAL, "", "storage error");
     return c;
+}
+
+/* The one row sql selects by its parameter (name when set, else id), read
+ * into out; GR_ENOTFOUND "no such <what>" when there is none. */
+static int row_get(gr_ctx *g, arena *a, const char *sql, int64_t id, const char *name,
+                   row_reader read, void *out, const char *what, gr_err *err)
+{
+    db_conn *c = reader(g, err);
+    db_stmt *st;
+    int rc;
+
+    if (!c)
+        return GR_EINTERNAL;
+    st = db_prepare(c, sql, err);
+    if (!st)
+        return GR_EINTERNAL;
+    if (name)
+        db_bind_text(st, 1, name);
+    else
+        db_bind_int(st, 1, id);
+    rc = db_step(st, err);
+    if (rc == DB_ROW) {
+        read(a, st, out);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = err_set(err, GR_ENOTFOUND, "", "no such %s", what);
+    }
+    db_done(st);
+    return rc;
+}
+
+/*
+ * The rows of sql (its parameter: the id cursor) in id order, at most limit,
+ * read into a new array of size-byte elements. Unless all, a row whose org
+ * unit (column scope_col) is outside scope_root is left out, and so is a row
+ * without an org unit unless keep_unscoped.
+ */
+static int list_scoped(gr_ctx *g, arena *a, const char *sql, int scope_col, int keep_unscoped,
+                       int all, int64_t scope_root, int64_t after, int64_t limit, size_t size,
+                       row_reader read, void **out, size_t *n, gr_err *err)
+{
+    db_conn *c = reader(g, err);
+    db_stmt *st;
+    char *v;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!c)
+        return GR_EINTERNAL;
+    v = arena_zalloc(a, (size_t)limit * size);
+    st = db_prepare(c, sql, err);
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, after);
+    /* Scope is decided by the org tree (org_is_within), row by row: accounts
+     * number in the thousands, not millions. */
+    while (*n < (size_t)limit && (rc = db_step(st, err)) == DB_ROW) {
+        int64_t scope = db_col_int(st, scope_col);
+
+        if (!all &&
+            !(scope > 0 ? scope_root > 0 && org_is_within(c, scope_root, scope) : keep_unscoped))
+            continue;
+        read(a, st, v + (*n)++ * size);
+    }
+    db_done(st);
+    if (rc < 0)
+        return rc;
+    *out = v;
+    return 0;
 }
 
 static void bind_id_or_null(db_stmt *st, int i, int64_t id)
@@ -298,11 +393,47 @@ static void bind_id_or_null(db_stmt *st, int i, int64_t id)
 }
 
 /* A phone sealed for the users table, and its masked form. */
-static int phone_seal(gr_ctx *g, const char *phone, unsigned char *sealed, size_t cap, size_t *len,
-                      char *hint, size_t hint_len, gr_err *err)
+struct sealed_phone {
+    unsigned char enc[16 + CRYPTO_SEAL_OVERHEAD];
+    size_t len;
+    char hint[16];
+};
+
+static int phone_seal(gr_ctx *g, const char *phone, struct sealed_phone *out, gr_err *err)
 {
-    auth_phone_mask(phone, hint, hint_len);
-    return crypto_seal(g->field_key, phone, strlen(phone), PHONE_AD, sealed, cap, len, err);
+    auth_phone_mask(phone, out->hint, sizeof(out->hint));
+    return crypto_seal(g->field_key, phone, strlen(phone), PHONE_AD, out->enc, sizeof(out->enc),
+                       &out->len, err);
+}
+
+/* Binds p (NULL: no phone) to parameter enc (the sealed phone) and hint. */
+static void bind_phone(db_stmt *st, int enc, int hint, const struct sealed_phone *p)
+{
+    if (p) {
+        db_bind_blob(st, enc, p->enc, p->len);
+        db_bind_text(st, hint, p->hint);
+    } else {
+        db_bind_null(st, enc);
+        db_bind_null(st, hint);
+    }
+}
+
+/* A write to users failed a constraint other than the username's. The scope
+ * was checked against the org tree by the caller: what is left to violate is a
+ * reference, to the department when one was named. */
+static int user_ref_error(int64_t department_id, gr_err *err)
+{
+    if (department_id > 0)
+        return err_set(err, GR_EINVAL, "department_id", "must name an existing department");
+    return err_set(err, GR_EINVAL, "scope_org_id", "must name an existing org unit");
+}
+
+static int user_stale_error(int64_t have, gr_err *err)
+{
+    return err_set(err, GR_ECONFLICT, "version",
+                   "is stale: the user was changed meanwhile (now version %lld); "
+                   "reload and try again",
+                   (long long)have);
 }
 
 /* Ends every live session of a user (inside a write). */
@@ -326,9 +457,7 @@ static int revoke_sessions(db_conn *c, int64_t user_id, int64_t keep, gr_err *er
 struct user_ins {
     const auth_user_new *in;
     const char *hash;
-    const unsigned char *phone_enc;
-    size_t phone_len;
-    const char *phone_hint;
+    const struct sealed_phone *phone; /* NULL: none */
     int64_t id;
 };
 
@@ -348,11 +477,7 @@ static int user_insert(db_conn *c, void *arg, gr_err *err)
         return GR_EINTERNAL;
     db_bind_text(st, 1, w->in->username);
     db_bind_text(st, 2, w->in->display_name);
-    if (w->phone_enc)
-        db_bind_blob(st, 3, w->phone_enc, w->phone_len);
-    else
-        db_bind_null(st, 3);
-    db_bind_text(st, 4, w->phone_hint);
+    bind_phone(st, 3, 4, w->phone);
     db_bind_text(st, 5, w->in->role);
     bind_id_or_null(st, 6, w->in->scope_org_id);
     bind_id_or_null(st, 7, w->in->department_id);
@@ -363,13 +488,8 @@ static int user_insert(db_conn *c, void *arg, gr_err *err)
     db_done(st);
     if (rc == GR_EEXIST)
         return err_set(err, GR_EEXIST, "username", "is already taken");
-    if (rc == GR_ECONFLICT) {
-        /* The scope was checked against the org tree by the caller; what is
-         * left to violate is a reference. */
-        if (w->in->department_id > 0)
-            return err_set(err, GR_EINVAL, "department_id", "must name an existing department");
-        return err_set(err, GR_EINVAL, "scope_org_id", "must name an existing org unit");
-    }
+    if (rc == GR_ECONFLICT)
+        return user_ref_error(w->in->department_id, err);
     if (!rc)
         w->id = db_last_id(c);
     return rc;
@@ -392,9 +512,8 @@ static int user_shape_check(const char *role, int64_t scope, int64_t dept, gr_er
 int auth_user_create(gr_ctx *g, const auth_user_new *in, int64_t *id, gr_err *err)
 {
     char hash[crypto_pwhash_STRBYTES];
-    unsigned char sealed[16 + CRYPTO_SEAL_OVERHEAD];
-    char hint[16];
-    struct user_ins w = {in, hash, NULL, 0, NULL, 0};
+    struct sealed_phone phone;
+    struct user_ins w = {in, hash, NULL, 0};
     int rc;
 
     rc = auth_username_check(in->username, "username", err);
@@ -409,12 +528,10 @@ int auth_user_create(gr_ctx *g, const auth_user_new *in, int64_t *id, gr_err *er
     if (rc)
         goto out;
     if (in->phone) {
-        rc =
-            phone_seal(g, in->phone, sealed, sizeof(sealed), &w.phone_len, hint, sizeof(hint), err);
+        rc = phone_seal(g, in->phone, &phone, err);
         if (rc)
             goto out;
-        w.phone_enc = sealed;
-        w.phone_hint = hint;
+        w.phone = &phone;
     }
     /* argon2 here, on the caller's thread: the writer must never wait for it. */
     rc = auth_password_hash(g, in->password, hash, err);
@@ -428,85 +545,37 @@ out:
     return rc;
 }
 
-static int user_select(gr_ctx *g, arena *a, const char *where, int64_t id, const char *name,
-                       auth_user *out, gr_err *err)
-{
-    char sql[256];
-    db_conn *c = reader(g, err);
-    db_stmt *st;
-    int rc;
-
-    if (!c)
-        return GR_EINTERNAL;
-    snprintf(sql, sizeof(sql), "SELECT " USER_COLS " FROM users WHERE %s", where);
-    st = db_prepare(c, sql, err);
-    if (!st)
-        return GR_EINTERNAL;
-    if (name)
-        db_bind_text(st, 1, name);
-    else
-        db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        read_user(a, st, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = err_set(err, GR_ENOTFOUND, "", "no such user");
-    }
-    db_done(st);
-    return rc;
-}
-
 int auth_user_get(gr_ctx *g, arena *a, int64_t id, auth_user *out, gr_err *err)
 {
-    return user_select(g, a, "id = ?", id, NULL, out, err);
+    return row_get(g, a, "SELECT " USER_COLS " FROM users WHERE id = ?", id, NULL, read_user, out,
+                   "user", err);
 }
 
 int auth_user_find(gr_ctx *g, arena *a, const char *username, auth_user *out, gr_err *err)
 {
-    return user_select(g, a, "username = ?", 0, username, out, err);
+    return row_get(g, a, "SELECT " USER_COLS " FROM users WHERE username = ?", 0, username,
+                   read_user, out, "user", err);
 }
 
 int auth_user_list(gr_ctx *g, arena *a, int all, int64_t scope_root, int64_t after, int64_t limit,
                    auth_user **out, size_t *n, gr_err *err)
 {
-    db_conn *c = reader(g, err);
-    db_stmt *st;
-    auth_user *v;
-    int rc = 0;
+    void *v;
+    /* Users without a scope (residents) are listed to every scope. */
+    int rc = list_scoped(g, a, "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id",
+                         6 /* scope_org_id */, 1, all, scope_root, after, limit, sizeof(**out),
+                         read_user, &v, n, err);
 
-    *out = NULL;
-    *n = 0;
-    if (!c)
-        return GR_EINTERNAL;
-    v = arena_zalloc(a, (size_t)limit * sizeof(*v));
-    st = db_prepare(c, "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, after);
-    /* Scope is decided by the org tree (org_is_within), row by row: accounts
-     * number in the thousands, not millions. */
-    while (*n < (size_t)limit && (rc = db_step(st, err)) == DB_ROW) {
-        int64_t scope = db_col_int(st, 6);
-        if (!all && scope > 0 && !(scope_root > 0 && org_is_within(c, scope_root, scope)))
-            continue;
-        read_user(a, st, &v[(*n)++]);
-    }
-    db_done(st);
-    if (rc < 0)
-        return rc;
     *out = v;
-    return 0;
+    return rc;
 }
 
 struct user_upd {
     int64_t id;
     const auth_user_patch *p;
     const auth_user *merged;
-    const char *hash; /* NULL: unchanged */
-    const unsigned char *phone_enc;
-    size_t phone_len;
-    const char *phone_hint;
+    const char *hash;                 /* NULL: unchanged */
+    const struct sealed_phone *phone; /* with p->set_phone; NULL: cleared */
     int end_sessions;
 };
 
@@ -534,23 +603,16 @@ static int user_update(db_conn *c, void *arg, gr_err *err)
     bind_id_or_null(st, 4, m->department_id);
     db_bind_text(st, 5, m->status);
     db_bind_int(st, 6, w->p->set_phone);
-    if (w->phone_enc)
-        db_bind_blob(st, 7, w->phone_enc, w->phone_len);
-    else
-        db_bind_null(st, 7);
+    bind_phone(st, 7, 9, w->phone);
     db_bind_int(st, 8, w->p->set_phone);
-    db_bind_text(st, 9, w->phone_hint);
     db_bind_text(st, 10, w->hash);
     db_bind_int(st, 11, time_now_ms());
     db_bind_int(st, 12, w->id);
     db_bind_int(st, 13, w->p->version);
     rc = db_run(st, err);
     db_done(st);
-    if (rc == GR_ECONFLICT) {
-        if (m->department_id > 0)
-            return err_set(err, GR_EINVAL, "department_id", "must name an existing department");
-        return err_set(err, GR_EINVAL, "scope_org_id", "must name an existing org unit");
-    }
+    if (rc == GR_ECONFLICT)
+        return user_ref_error(m->department_id, err);
     if (rc)
         return rc;
     if (db_changes(c) == 0) {
@@ -559,10 +621,7 @@ static int user_update(db_conn *c, void *arg, gr_err *err)
             return rc;
         if (!have)
             return err_set(err, GR_ENOTFOUND, "", "no such user");
-        return err_set(err, GR_ECONFLICT, "version",
-                       "is stale: the user was changed meanwhile (now version %lld); "
-                       "reload and try again",
-                       (long long)have);
+        return user_stale_error(have, err);
     }
     if (w->end_sessions)
         rc = revoke_sessions(c, w->id, 0, err);
@@ -572,11 +631,10 @@ static int user_update(db_conn *c, void *arg, gr_err *err)
 int auth_user_update(gr_ctx *g, int64_t id, const auth_user_patch *p, gr_err *err)
 {
     char hash[crypto_pwhash_STRBYTES];
-    unsigned char sealed[16 + CRYPTO_SEAL_OVERHEAD];
-    char hint[16];
+    struct sealed_phone phone;
     arena *a = arena_new();
     auth_user cur, m;
-    struct user_upd w = {id, p, &m, NULL, NULL, 0, NULL, 0};
+    struct user_upd w = {id, p, &m, NULL, NULL, 0};
     int rc;
 
     rc = auth_user_get(g, a, id, &cur, err);
@@ -607,18 +665,14 @@ int auth_user_update(gr_ctx *g, int64_t id, const auth_user_patch *p, gr_err *er
         goto out;
     /* Fail fast before hashing; the write checks the version again. */
     if (cur.version != p->version) {
-        rc = err_set(err, GR_ECONFLICT, "version",
-                     "is stale: the user was changed meanwhile (now version %lld); "
-                     "reload and try again",
-                     (long long)cur.version);
+        rc = user_stale_error(cur.version, err);
         goto out;
     }
     if (p->set_phone && p->phone) {
-        rc = phone_seal(g, p->phone, sealed, sizeof(sealed), &w.phone_len, hint, sizeof(hint), err);
+        rc = phone_seal(g, p->phone, &phone, err);
         if (rc)
             goto out;
-        w.phone_enc = sealed;
-        w.phone_hint = hint;
+        w.phone = &phone;
     }
     if (p->password) {
         rc = auth_password_hash(g, p->password, hash, err);
@@ -690,42 +744,76 @@ struct throttle_keys {
     char addr[5 + 2 * CRYPTO_HASH_BYTES + 1];
 };
 
-/* Keys name a hash of the (lower-cased) username and of the address: unknown
- * usernames are throttled like known ones, and no address is stored. */
-static void throttle_keys_make(gr_ctx *g, const char *username, const char *addr,
-                               struct throttle_keys *k)
+/* "<kind>:" and the hex of a keyed hash of the value (kind is "user" or "addr"). */
+static void throttle_key_make(gr_ctx *g, const char *kind, const char *value, char *out, size_t len)
 {
     unsigned char h[CRYPTO_HASH_BYTES];
     char in[512];
     int n;
 
-    n = snprintf(in, sizeof(in), "login-user:%s", username ? username : "");
+    n = snprintf(in, sizeof(in), "login-%s:%s", kind, value ? value : "");
     crypto_hash_keyed(g->index_key, in, (size_t)n < sizeof(in) ? (size_t)n : sizeof(in) - 1, h);
-    memcpy(k->user, "user:", 5);
-    sodium_bin2hex(k->user + 5, sizeof(k->user) - 5, h, sizeof(h));
-    n = snprintf(in, sizeof(in), "login-addr:%s", addr ? addr : "");
-    crypto_hash_keyed(g->index_key, in, (size_t)n < sizeof(in) ? (size_t)n : sizeof(in) - 1, h);
-    memcpy(k->addr, "addr:", 5);
-    sodium_bin2hex(k->addr + 5, sizeof(k->addr) - 5, h, sizeof(h));
+    n = snprintf(out, len, "%s:", kind);
+    sodium_bin2hex(out + n, len - (size_t)n, h, sizeof(h));
 }
 
-/* Milliseconds until key may try again (0: now). */
-static int throttle_wait(db_conn *c, const char *key, int64_t now, int64_t *wait, gr_err *err)
+/* Keys name a hash of the (lower-cased) username and of the address: unknown
+ * usernames are throttled like known ones, and no address is stored. */
+static void throttle_keys_make(gr_ctx *g, const char *username, const char *addr,
+                               struct throttle_keys *k)
 {
-    db_stmt *st = db_prepare(
-        c, "SELECT next_allowed_at FROM login_attempts WHERE key = ? AND updated_at >= ?", err);
+    throttle_key_make(g, "user", username, k->user, sizeof(k->user));
+    throttle_key_make(g, "addr", addr, k->addr, sizeof(k->addr));
+}
+
+/* The record of key if it is in the window: failures in a row and when the
+ * next attempt is allowed (0 and 0 when none). */
+static int throttle_get(db_conn *c, const char *key, int64_t now, int64_t *failures,
+                        int64_t *next_at, gr_err *err)
+{
+    db_stmt *st = db_prepare(c,
+                             "SELECT failures, next_allowed_at FROM login_attempts "
+                             "WHERE key = ? AND updated_at >= ?",
+                             err);
     int rc;
 
-    *wait = 0;
+    *failures = 0;
+    *next_at = 0;
     if (!st)
         return GR_EINTERNAL;
     db_bind_text(st, 1, key);
     db_bind_int(st, 2, now - AUTH_THROTTLE_WINDOW_MS);
     rc = db_step(st, err);
-    if (rc == DB_ROW && db_col_int(st, 0) > now)
-        *wait = db_col_int(st, 0) - now;
+    if (rc == DB_ROW) {
+        *failures = db_col_int(st, 0);
+        *next_at = db_col_int(st, 1);
+    }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+/* Milliseconds until key may try again (0: now). */
+static int throttle_wait(db_conn *c, const char *key, int64_t now, int64_t *wait, gr_err *err)
+{
+    int64_t failures, next_at;
+    int rc = throttle_get(c, key, now, &failures, &next_at, err);
+
+    *wait = next_at > now ? next_at - now : 0;
+    return rc;
+}
+
+/* A success forgets the failures of key (inside a write). */
+static int throttle_clear(db_conn *c, const char *key, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, "DELETE FROM login_attempts WHERE key = ?", err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_text(st, 1, key);
+    rc = db_run(st, err);
+    db_done(st);
+    return rc;
 }
 
 static int throttle_check(gr_ctx *g, const struct throttle_keys *k, int use_addr, int64_t *retry_ms,
@@ -754,20 +842,11 @@ static int throttle_bump(db_conn *c, const char *key, int64_t free_failures, int
                          int64_t now, gr_err *err)
 {
     db_stmt *st;
-    int64_t f = 0, delay;
+    int64_t f, next_at, delay;
     int rc;
 
-    st =
-        db_prepare(c, "SELECT failures FROM login_attempts WHERE key = ? AND updated_at >= ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, key);
-    db_bind_int(st, 2, now - AUTH_THROTTLE_WINDOW_MS);
-    rc = db_step(st, err);
-    if (rc == DB_ROW)
-        f = db_col_int(st, 0);
-    db_done(st);
-    if (rc < 0)
+    rc = throttle_get(c, key, now, &f, &next_at, err);
+    if (rc)
         return rc;
     f++;
     delay = auth_throttle_delay(f, free_failures, base);
@@ -889,13 +968,7 @@ static int session_insert(db_conn *c, void *arg, gr_err *err)
     if (rc)
         return rc;
     w->id = db_last_id(c);
-    st = db_prepare(c, "DELETE FROM login_attempts WHERE key = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, w->user_key);
-    rc = db_run(st, err);
-    db_done(st);
-    return rc;
+    return throttle_clear(c, w->user_key, err);
 }
 
 int auth_login_password(gr_ctx *g, arena *a, const char *username, const char *password,
@@ -903,13 +976,11 @@ int auth_login_password(gr_ctx *g, arena *a, const char *username, const char *p
 {
     struct throttle_keys k;
     struct session_ins w;
+    struct user_secret s = {&out->user, NULL};
     unsigned char raw[CRYPTO_TOKEN_BYTES], craw[CRYPTO_TOKEN_BYTES];
     char *name = arena_strdup(a, username ? username : "");
-    const char *hash = NULL;
-    db_conn *c;
-    db_stmt *st;
     char *p;
-    int rc, found = 0, ok;
+    int rc, found, ok;
 
     memset(out, 0, sizeof(*out));
     for (p = name; *p; p++)
@@ -918,29 +989,14 @@ int auth_login_password(gr_ctx *g, arena *a, const char *username, const char *p
     rc = throttle_check(g, &k, 1, &out->retry_after_ms, err);
     if (rc)
         goto out;
-    c = reader(g, err);
-    if (!c) {
-        rc = GR_EINTERNAL;
+    rc = row_get(g, a, "SELECT " USER_COLS ", password_hash FROM users WHERE username = ?", 0, name,
+                 read_user_secret, &s, "user", err);
+    if (rc && rc != GR_ENOTFOUND)
         goto out;
-    }
-    st = db_prepare(c, "SELECT " USER_COLS ", password_hash FROM users WHERE username = ?", err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_text(st, 1, name);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        read_user(a, st, &out->user);
-        hash = col_str(a, st, 11);
-        found = 1;
-    }
-    db_done(st);
-    if (rc < 0)
-        goto out;
+    found = rc == 0;
     /* Unknown names cost one argon2 run as well: timing must not tell which
      * usernames exist. */
-    ok = auth_password_verify(g, found ? hash : dummy_hash(g), password ? password : "");
+    ok = auth_password_verify(g, found ? s.hash : dummy_hash(g), password ? password : "");
     if (!found || !ok || strcmp(out->user.status, "active") != 0) {
         throttle_fail(g, &k, 1);
         log_obj(LOG_INFO, "auth.login_failed",
@@ -992,51 +1048,83 @@ static int touch_write(db_conn *c, void *arg, gr_err *err)
     return rc;
 }
 
-int auth_session_resolve(gr_ctx *g, arena *a, const char *token, http_principal *who,
-                         const char **csrf)
+/* How a secret a client holds (a session cookie, an API token) is found. */
+struct credential_kind {
+    /* Selects the live credential's id, user_id, its text (the CSRF token or
+     * the scopes), its last use and its active owner's username, role and
+     * scope_org_id by ?1 the secret's hash, ?2 now and, with idle, ?3 the
+     * oldest last use allowed. */
+    const char *select;
+    int idle;
+    const char *touch; /* sets the last use: ?1 now, ?2 the id */
+    const char *event, *what;
+};
+
+/* For the live credential whose secret is raw: its *id and *text, and who's
+ * user_id, username, role and scope_org_id. Its use is recorded at most once
+ * per AUTH_SESSION_TOUCH_MS; a failure to record it is logged and does not
+ * refuse the request. GR_EAUTH when no live credential has that secret. */
+static int credential_resolve(gr_ctx *g, arena *a, const unsigned char *raw,
+                              const struct credential_kind *k, int64_t *id, const char **text,
+                              http_principal *who)
 {
-    unsigned char raw[CRYPTO_TOKEN_BYTES], h[CRYPTO_HASH_BYTES];
-    int64_t now = time_now_ms(), last_seen = 0;
+    unsigned char h[CRYPTO_HASH_BYTES];
+    int64_t now = time_now_ms(), last = 0;
     db_conn *c;
     db_stmt *st;
     int rc = GR_EAUTH;
 
-    if (crypto_token_parse(token, raw) != 0)
-        return GR_EAUTH;
     crypto_hash_token(g->index_key, raw, h);
     c = db_reader(g->db);
     if (!c)
         return GR_EINTERNAL;
-    st = db_prepare(c,
-                    "SELECT s.id, s.user_id, s.csrf_token, s.last_seen_at, u.username, u.role, "
-                    "u.scope_org_id FROM sessions s JOIN users u ON u.id = s.user_id "
-                    "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires_at > ? "
-                    "AND s.last_seen_at > ? AND u.status = 'active'",
-                    NULL);
+    st = db_prepare(c, k->select, NULL);
     if (!st)
         return GR_EINTERNAL;
     db_bind_blob(st, 1, h, sizeof(h));
     db_bind_int(st, 2, now);
-    db_bind_int(st, 3, now - AUTH_SESSION_IDLE_MS);
+    if (k->idle)
+        db_bind_int(st, 3, now - AUTH_SESSION_IDLE_MS);
     if (db_step(st, NULL) == DB_ROW) {
-        who->session_id = db_col_int(st, 0);
+        *id = db_col_int(st, 0);
         who->user_id = db_col_int(st, 1);
-        *csrf = col_str(a, st, 2);
-        last_seen = db_col_int(st, 3);
+        *text = col_str(a, st, 2);
+        last = db_col_int(st, 3);
         who->username = col_str(a, st, 4);
         who->role = col_str(a, st, 5);
         who->scope_org_id = db_col_int(st, 6);
-        who->token_id = 0;
-        who->token_scopes = NULL;
         rc = 0;
     }
     db_done(st);
-    if (!rc && now - last_seen >= AUTH_SESSION_TOUCH_MS) {
-        /* The idle clock: one write a minute per active session at most. */
-        struct touch t = {"UPDATE sessions SET last_seen_at = ? WHERE id = ?", who->session_id};
+    if (!rc && now - last >= AUTH_SESSION_TOUCH_MS) {
+        struct touch t = {k->touch, *id};
         gr_err e = {0};
+
         if (db_write(g->db, touch_write, &t, &e))
-            log_msg(LOG_WARN, "auth.session", "cannot record the session's use: %s", e.msg);
+            log_msg(LOG_WARN, k->event, "cannot record the %s's use: %s", k->what, e.msg);
+    }
+    return rc;
+}
+
+int auth_session_resolve(gr_ctx *g, arena *a, const char *token, http_principal *who,
+                         const char **csrf)
+{
+    /* The last use is the idle clock. */
+    static const struct credential_kind session = {
+        "SELECT s.id, s.user_id, s.csrf_token, s.last_seen_at, u.username, u.role, "
+        "u.scope_org_id FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires_at > ? "
+        "AND s.last_seen_at > ? AND u.status = 'active'",
+        1, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", "auth.session", "session"};
+    unsigned char raw[CRYPTO_TOKEN_BYTES];
+    int rc;
+
+    if (crypto_token_parse(token, raw) != 0)
+        return GR_EAUTH;
+    rc = credential_resolve(g, a, raw, &session, &who->session_id, csrf, who);
+    if (!rc) {
+        who->token_id = 0;
+        who->token_scopes = NULL;
     }
     return rc;
 }
@@ -1066,26 +1154,9 @@ int auth_session_revoke(gr_ctx *g, int64_t session_id, gr_err *err)
 
 int auth_session_csrf(gr_ctx *g, arena *a, int64_t session_id, const char **csrf, gr_err *err)
 {
-    db_conn *c = reader(g, err);
-    db_stmt *st;
-    int rc;
-
     *csrf = NULL;
-    if (!c)
-        return GR_EINTERNAL;
-    st = db_prepare(c, "SELECT csrf_token FROM sessions WHERE id = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, session_id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        *csrf = col_str(a, st, 0);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = err_set(err, GR_ENOTFOUND, "", "no such session");
-    }
-    db_done(st);
-    return rc;
+    return row_get(g, a, "SELECT csrf_token FROM sessions WHERE id = ?", session_id, NULL,
+                   read_text, csrf, "session", err);
 }
 
 struct pw_change {
@@ -1117,14 +1188,8 @@ static int pw_change_write(db_conn *c, void *arg, gr_err *err)
     if (db_changes(c) == 0)
         return err_set(err, GR_ECONFLICT, "", "the account was changed meanwhile; try again");
     rc = revoke_sessions(c, w->user_id, w->keep, err);
-    if (rc)
-        return rc;
-    st = db_prepare(c, "DELETE FROM login_attempts WHERE key = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, w->user_key);
-    rc = db_run(st, err);
-    db_done(st);
+    if (!rc)
+        rc = throttle_clear(c, w->user_key, err);
     return rc;
 }
 
@@ -1136,10 +1201,8 @@ int auth_password_change(gr_ctx *g, int64_t user_id, int64_t keep_session, const
     struct throttle_keys k;
     struct pw_change w;
     arena *a = arena_new();
-    const char *old_hash = NULL;
     auth_user u;
-    db_conn *c;
-    db_stmt *st;
+    struct user_secret s = {&u, NULL};
     int rc;
 
     memset(&w, 0, sizeof(w));
@@ -1147,26 +1210,8 @@ int auth_password_change(gr_ctx *g, int64_t user_id, int64_t keep_session, const
     rc = auth_password_check(new_password, "new_password", err);
     if (rc)
         goto out;
-    c = reader(g, err);
-    if (!c) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    st = db_prepare(c, "SELECT " USER_COLS ", password_hash FROM users WHERE id = ?", err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_int(st, 1, user_id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        read_user(a, st, &u);
-        old_hash = col_str(a, st, 11);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = err_set(err, GR_ENOTFOUND, "", "no such user");
-    }
-    db_done(st);
+    rc = row_get(g, a, "SELECT " USER_COLS ", password_hash FROM users WHERE id = ?", user_id, NULL,
+                 read_user_secret, &s, "user", err);
     if (rc)
         goto out;
     /* Someone at an unlocked screen could otherwise guess the old password freely. */
@@ -1174,7 +1219,7 @@ int auth_password_change(gr_ctx *g, int64_t user_id, int64_t keep_session, const
     rc = throttle_check(g, &k, 0, retry_after_ms, err);
     if (rc)
         goto out;
-    if (!auth_password_verify(g, old_hash, old_password ? old_password : "")) {
+    if (!auth_password_verify(g, s.hash, old_password ? old_password : "")) {
         throttle_fail(g, &k, 0);
         rc = err_set(err, GR_EINVAL, "old_password", "is not the current password");
         goto out;
@@ -1306,8 +1351,10 @@ out:
     "t.id, t.user_id, t.name, t.scopes, u.username, u.scope_org_id, t.created_at, "                \
     "t.expires_at, t.last_used_at, t.revoked FROM api_tokens t JOIN users u ON u.id = t.user_id"
 
-static void read_token(arena *a, db_stmt *st, auth_token *t)
+static void read_token(arena *a, db_stmt *st, void *out)
 {
+    auth_token *t = out;
+
     t->id = db_col_int(st, 0);
     t->user_id = db_col_int(st, 1);
     t->name = col_str(a, st, 2);
@@ -1322,55 +1369,21 @@ static void read_token(arena *a, db_stmt *st, auth_token *t)
 
 int auth_token_get(gr_ctx *g, arena *a, int64_t id, auth_token *out, gr_err *err)
 {
-    db_conn *c = reader(g, err);
-    db_stmt *st;
-    int rc;
-
-    if (!c)
-        return GR_EINTERNAL;
-    st = db_prepare(c, "SELECT " TOKEN_COLS " WHERE t.id = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        read_token(a, st, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = err_set(err, GR_ENOTFOUND, "", "no such token");
-    }
-    db_done(st);
-    return rc;
+    return row_get(g, a, "SELECT " TOKEN_COLS " WHERE t.id = ?", id, NULL, read_token, out, "token",
+                   err);
 }
 
 int auth_token_list(gr_ctx *g, arena *a, int all, int64_t scope_root, int64_t after, int64_t limit,
                     auth_token **out, size_t *n, gr_err *err)
 {
-    db_conn *c = reader(g, err);
-    db_stmt *st;
-    auth_token *v;
-    int rc = 0;
+    void *v;
+    /* A token whose owner has no scope is listed to nobody but `all`. */
+    int rc = list_scoped(g, a, "SELECT " TOKEN_COLS " WHERE t.id > ? ORDER BY t.id",
+                         5 /* u.scope_org_id */, 0, all, scope_root, after, limit, sizeof(**out),
+                         read_token, &v, n, err);
 
-    *out = NULL;
-    *n = 0;
-    if (!c)
-        return GR_EINTERNAL;
-    v = arena_zalloc(a, (size_t)limit * sizeof(*v));
-    st = db_prepare(c, "SELECT " TOKEN_COLS " WHERE t.id > ? ORDER BY t.id", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, after);
-    while (*n < (size_t)limit && (rc = db_step(st, err)) == DB_ROW) {
-        int64_t scope = db_col_int(st, 5);
-        if (!all && !(scope > 0 && scope_root > 0 && org_is_within(c, scope_root, scope)))
-            continue;
-        read_token(a, st, &v[(*n)++]);
-    }
-    db_done(st);
-    if (rc < 0)
-        return rc;
     *out = v;
-    return 0;
+    return rc;
 }
 
 int auth_token_revoke(gr_ctx *g, int64_t id, gr_err *err)
@@ -1385,47 +1398,21 @@ int auth_token_revoke(gr_ctx *g, int64_t id, gr_err *err)
 
 int auth_token_resolve(gr_ctx *g, arena *a, const char *text, http_principal *who)
 {
-    unsigned char raw[CRYPTO_TOKEN_BYTES], h[CRYPTO_HASH_BYTES];
+    static const struct credential_kind token = {
+        "SELECT t.id, t.user_id, t.scopes, t.last_used_at, u.username, u.role, "
+        "u.scope_org_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE t.token_hash = ? AND t.revoked = 0 AND t.expires_at > ? "
+        "AND u.status = 'active'",
+        0, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "auth.token", "token"};
+    unsigned char raw[CRYPTO_TOKEN_BYTES];
     const size_t plen = strlen(AUTH_TOKEN_PREFIX);
-    int64_t now = time_now_ms(), last_used = 0;
-    db_conn *c;
-    db_stmt *st;
-    int rc = GR_EAUTH;
+    int rc;
 
     if (!text || strncmp(text, AUTH_TOKEN_PREFIX, plen) != 0 ||
         crypto_token_parse(text + plen, raw) != 0)
         return GR_EAUTH;
-    crypto_hash_token(g->index_key, raw, h);
-    c = db_reader(g->db);
-    if (!c)
-        return GR_EINTERNAL;
-    st = db_prepare(c,
-                    "SELECT t.id, t.user_id, t.scopes, t.last_used_at, u.username, u.role, "
-                    "u.scope_org_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
-                    "WHERE t.token_hash = ? AND t.revoked = 0 AND t.expires_at > ? "
-                    "AND u.status = 'active'",
-                    NULL);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_blob(st, 1, h, sizeof(h));
-    db_bind_int(st, 2, now);
-    if (db_step(st, NULL) == DB_ROW) {
-        who->token_id = db_col_int(st, 0);
-        who->user_id = db_col_int(st, 1);
-        who->token_scopes = col_str(a, st, 2);
-        last_used = db_col_int(st, 3);
-        who->username = col_str(a, st, 4);
-        who->role = col_str(a, st, 5);
-        who->scope_org_id = db_col_int(st, 6);
+    rc = credential_resolve(g, a, raw, &token, &who->token_id, &who->token_scopes, who);
+    if (!rc)
         who->session_id = 0;
-        rc = 0;
-    }
-    db_done(st);
-    if (!rc && now - last_used >= AUTH_SESSION_TOUCH_MS) {
-        struct touch t = {"UPDATE api_tokens SET last_used_at = ? WHERE id = ?", who->token_id};
-        gr_err e = {0};
-        if (db_write(g->db, touch_write, &t, &e))
-            log_msg(LOG_WARN, "auth.token", "cannot record the token's use: %s", e.msg);
-    }
     return rc;
 }

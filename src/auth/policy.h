@@ -5,7 +5,7 @@
  * the handlers on the target's org unit (org_require_scope).
  *
  * Adding an action: add a row to the table in policy.c, and the expectation
- * in tests/unit/test_policy_routes.c and tests/unit/test_auth.c.
+ * in tests/support/policy_expect.c (which the tests check this table against).
  */
 #ifndef GR_AUTH_POLICY_H
 #define GR_AUTH_POLICY_H

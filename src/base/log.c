@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,6 +47,22 @@ void log_obj(enum log_level level, const char *event, json_t *obj)
     fputc('\n', stderr);
     pthread_mutex_unlock(&log_lock);
     free(text);
+}
+
+void log_fields(enum log_level level, const char *event, const char *fields)
+{
+    char line[1024], ts[40];
+    int n;
+
+    if (level < min_level || level >= LOG_OFF)
+        return;
+    time_format_iso(time_now_ms(), ts, sizeof(ts));
+    n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"%s\",%s}\n", ts,
+                 level_names[level], event, fields);
+    if (n <= 0 || (size_t)n >= sizeof(line))
+        return;
+    if (write(2, line, (size_t)n) < 0)
+        return; /* nowhere left to report it */
 }
 
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)

@@ -19,4 +19,9 @@ void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 /* Writes {"ts", "level", "event"} merged with the fields of obj, which it steals. */
 void log_obj(enum log_level level, const char *event, json_t *obj);
 
+/* The hot path (one line per request): fields is a ready JSON fragment
+ * ("\"k\":\"v\",\"n\":1") whose strings the caller has made safe. Written with one
+ * write(2) and no lock: lines under PIPE_BUF never interleave. */
+void log_fields(enum log_level level, const char *event, const char *fields);
+
 #endif

@@ -14,6 +14,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/jsonv.h"
 #include "db/db.h"
 
 #include <jansson.h>
@@ -123,6 +124,10 @@ int http_page(http_req *req, int64_t def, int64_t max, int64_t *limit, int64_t *
  * 413 above req->body_limit, 400 with line and column when malformed. */
 int http_read_json(http_req *req, json_t **out);
 
+/* http_read_json, then jv_check against fields: the body a handler may trust.
+ * On failure *out is NULL and req->err names the field. */
+int http_read_body(http_req *req, const jv_field *fields, size_t nfields, json_t **out);
+
 /* Decodes a URL-encoded string (query or form); returns length or -1 if bad. */
 int http_url_decode(const char *src, size_t len, char *dst, size_t dst_len, int is_form);
 
@@ -134,6 +139,10 @@ int http_send_json(http_req *req, int status, json_t *body);
 /* A page of a cursor-paginated list: {"items": items, "next_after": last id or null}.
  * more says whether a next page may exist. Steals items. */
 int http_send_page(http_req *req, json_t *items, int more, int64_t last_id);
+/* A page built from an array of n records of size bytes, each turned into
+ * JSON by to_json. */
+int http_send_items(http_req *req, const void *v, size_t n, size_t size,
+                    json_t *(*to_json)(const void *item), int more, int64_t last_id);
 int http_send_text(http_req *req, int status, const char *content_type, const char *body,
                    size_t len);
 int http_send_empty(http_req *req, int status);

@@ -138,3 +138,16 @@ int http_read_json(http_req *req, json_t **out)
                        jerr.line, jerr.column, jerr.text);
     return 0;
 }
+
+int http_read_body(http_req *req, const jv_field *fields, size_t nfields, json_t **out)
+{
+    int rc = http_read_json(req, out);
+
+    if (!rc)
+        rc = jv_check(*out, fields, nfields, &req->err);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}

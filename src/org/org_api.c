@@ -39,8 +39,9 @@ static json_t *unit_brief(const org_unit *u)
                      u->name, "kind", org_kind_name(u->kind));
 }
 
-static json_t *unit_json(const org_unit *u)
+static json_t *unit_json(const void *item)
 {
+    const org_unit *u = item;
     json_t *o = json_pack(
         "{s:I, s:s, s:s, s:s, s:o, s:b, s:o, s:s, s:o, s:o, s:I}", "id", (json_int_t)u->id, "code",
         u->code, "name", u->name, "kind", org_kind_name(u->kind), "parent_id",
@@ -55,8 +56,10 @@ static json_t *unit_json(const org_unit *u)
     return o;
 }
 
-static json_t *dept_json(const org_dept *d)
+static json_t *dept_json(const void *item)
 {
+    const org_dept *d = item;
+
     return json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:o, s:o, s:I}", "id", (json_int_t)d->id,
                      "org_id", (json_int_t)d->org_id, "name", d->name, "full_name", d->full_name,
                      "level", org_kind_name(d->level), "code", d->code, "created_at",
@@ -83,6 +86,20 @@ static const char *boundary_text(http_req *req, json_t *v, size_t *len)
     return copy;
 }
 
+/* A page of n items (size bytes apart in v), each as to_json makes it. The
+ * same in auth_api.c: it belongs in src/http (http_send_page's neighbour). */
+/* Sends o; a 201 names the new resource, collection/id, in Location. */
+static int send_resource(http_req *req, int status, const char *collection, int64_t id, json_t *o)
+{
+    char loc[96];
+
+    if (status == 201) {
+        snprintf(loc, sizeof(loc), "%s/%lld", collection, (long long)id);
+        http_add_header(req, "Location", loc);
+    }
+    return http_send_json(req, status, o);
+}
+
 static db_conn *reader(http_req *req)
 {
     db_conn *c = db_reader(req->db);
@@ -92,19 +109,28 @@ static db_conn *reader(http_req *req)
     return c;
 }
 
-/* Parses an optional kind query parameter: -1 when absent. */
-static int query_kind(http_req *req, int *kind)
+/* The kind named s (field: where it came from): -1 when s is NULL. */
+static int kind_arg(http_req *req, const char *field, const char *s, int *kind)
 {
-    const char *k = http_query(req, "kind");
-
     *kind = -1;
-    if (!k)
+    if (!s)
         return 0;
-    *kind = org_kind_parse(k);
+    *kind = org_kind_parse(s);
     if (*kind < 0)
-        return err_set(&req->err, GR_EINVAL, "kind",
+        return err_set(&req->err, GR_EINVAL, field,
                        "must be one of city, district, street, community, grid");
     return 0;
+}
+
+/* An org unit a request names (field: parent_id or org_id) must be in the
+ * caller's scope; one that does not exist at all is bad input, not a 403. */
+static int unit_ref_check(http_req *req, const char *field, int64_t id)
+{
+    int rc = org_require_scope(req, id);
+
+    if (rc == GR_EFORBIDDEN && !org_is_within(db_reader(req->db), id, id))
+        rc = err_set(&req->err, GR_EINVAL, field, "no org unit with id %lld", (long long)id);
+    return rc;
 }
 
 static int query_q(http_req *req, const char **q)
@@ -122,8 +148,7 @@ static int handle_units_list(http_req *req)
 {
     org_unit_filter f = {0};
     org_unit *v = NULL;
-    json_t *items;
-    size_t n = 0, i;
+    size_t n = 0;
     int more = 0, rc;
     db_conn *c;
 
@@ -131,7 +156,7 @@ static int handle_units_list(http_req *req)
     if (!rc)
         rc = http_query_int(req, "parent_id", 1, INT64_MAX, 0, &f.parent_id);
     if (!rc)
-        rc = query_kind(req, &f.kind);
+        rc = kind_arg(req, "kind", http_query(req, "kind"), &f.kind);
     if (!rc)
         rc = query_q(req, &f.q);
     if (!rc)
@@ -147,10 +172,7 @@ static int handle_units_list(http_req *req)
     rc = org_unit_list(c, req->arena, &f, &v, &n, &more, &req->err);
     if (rc)
         return rc;
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, unit_json(&v[i]));
-    return http_send_page(req, items, more, n ? v[n - 1].id : 0);
+    return http_send_items(req, v, n, sizeof(*v), unit_json, more, n ? v[n - 1].id : 0);
 }
 
 /* Reads a unit the caller may see: 404, or 403 outside the caller's scope. */
@@ -185,13 +207,7 @@ static int send_unit(http_req *req, int status, int64_t id, int with_boundary)
         json_array_append_new(chain, unit_brief(&anc[i]));
     json_object_set_new(o, "ancestors", chain);
     json_object_set_new(o, "child_count", json_integer(children));
-    if (status == 201) {
-        char loc[64];
-
-        snprintf(loc, sizeof(loc), "/api/v1/org/units/%lld", (long long)id);
-        http_add_header(req, "Location", loc);
-    }
-    return http_send_json(req, status, o);
+    return send_resource(req, status, "/api/v1/org/units", id, o);
 }
 
 static int handle_unit_get(http_req *req)
@@ -206,8 +222,7 @@ static int handle_unit_children(http_req *req)
 {
     org_unit_filter f = {0};
     org_unit *v = NULL, u;
-    json_t *items;
-    size_t n = 0, i;
+    size_t n = 0;
     int more = 0, rc;
     db_conn *c = reader(req);
 
@@ -224,10 +239,7 @@ static int handle_unit_children(http_req *req)
     rc = org_unit_list(c, req->arena, &f, &v, &n, &more, &req->err);
     if (rc)
         return rc;
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, unit_json(&v[i]));
-    return http_send_page(req, items, more, n ? v[n - 1].id : 0);
+    return http_send_items(req, v, n, sizeof(*v), unit_json, more, n ? v[n - 1].id : 0);
 }
 
 static int handle_unit_create(http_req *req)
@@ -242,28 +254,19 @@ static int handle_unit_create(http_req *req)
     int64_t id = 0;
     int rc;
 
-    rc = http_read_json(req, &body);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
+        rc = kind_arg(req, "kind", jv_str(body, "kind"), &in.kind);
     if (rc)
         goto out;
     in.code = jv_str(body, "code");
     in.name = jv_str(body, "name");
-    in.kind = org_kind_parse(jv_str(body, "kind"));
     in.parent_id = jv_int(body, "parent_id", 0);
     in.boundary = boundary_text(req, json_object_get(body, "boundary"), &in.boundary_len);
     in.source = "manual";
-    if (in.kind < 0) {
-        rc = err_set(&req->err, GR_EINVAL, "kind",
-                     "must be one of city, district, street, community, grid");
-        goto out;
-    }
     /* Top-level units come from `grassroots import divisions`; through the
      * API a unit is created under a parent the caller's scope covers. */
-    rc = org_require_scope(req, in.parent_id);
-    if (rc == GR_EFORBIDDEN && !org_is_within(db_reader(req->db), in.parent_id, in.parent_id))
-        rc = err_set(&req->err, GR_EINVAL, "parent_id", "no org unit with id %lld",
-                     (long long)in.parent_id);
+    rc = unit_ref_check(req, "parent_id", in.parent_id);
     if (!rc)
         rc = org_unit_create(req->ctx, &in, &id, &req->err);
 out:
@@ -288,9 +291,7 @@ static int handle_unit_patch(http_req *req)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = http_read_json(req, &body);
-    if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (!rc)
         rc = unit_load(req, c, id, 0, &u);
     if (rc)
@@ -301,10 +302,7 @@ static int handle_unit_patch(http_req *req)
         p.set_parent = 1;
         p.parent_id = jv_int(body, "parent_id", 0);
         /* Moving in needs the scope of the new parent too. */
-        rc = org_require_scope(req, p.parent_id);
-        if (rc == GR_EFORBIDDEN && !org_is_within(c, p.parent_id, p.parent_id))
-            rc = err_set(&req->err, GR_EINVAL, "parent_id", "no org unit with id %lld",
-                         (long long)p.parent_id);
+        rc = unit_ref_check(req, "parent_id", p.parent_id);
         if (rc)
             goto out;
     }
@@ -345,7 +343,7 @@ static int handle_unit_boundaries(http_req *req)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = query_kind(req, &kind);
+    rc = kind_arg(req, "kind", http_query(req, "kind"), &kind);
     if (!rc)
         rc = unit_load(req, c, id, 0, &u);
     if (!rc)
@@ -362,8 +360,7 @@ static int handle_depts_list(http_req *req)
 {
     org_dept_filter f = {0};
     org_dept *v = NULL;
-    json_t *items;
-    size_t n = 0, i;
+    size_t n = 0;
     int more = 0, rc;
     db_conn *c;
 
@@ -383,10 +380,7 @@ static int handle_depts_list(http_req *req)
     rc = org_dept_list(c, req->arena, &f, &v, &n, &more, &req->err);
     if (rc)
         return rc;
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, dept_json(&v[i]));
-    return http_send_page(req, items, more, n ? v[n - 1].id : 0);
+    return http_send_items(req, v, n, sizeof(*v), dept_json, more, n ? v[n - 1].id : 0);
 }
 
 static int dept_load(http_req *req, db_conn *c, int64_t id, org_dept *d)
@@ -407,43 +401,12 @@ static int send_dept(http_req *req, int status, int64_t id)
     rc = dept_load(req, c, id, &d);
     if (rc)
         return rc;
-    if (status == 201) {
-        char loc[64];
-
-        snprintf(loc, sizeof(loc), "/api/v1/org/departments/%lld", (long long)id);
-        http_add_header(req, "Location", loc);
-    }
-    return http_send_json(req, status, dept_json(&d));
+    return send_resource(req, status, "/api/v1/org/departments", id, dept_json(&d));
 }
 
 static int handle_dept_get(http_req *req)
 {
     return send_dept(req, 200, http_param_int(req, "id"));
-}
-
-/* A level from a body: -1 when absent. */
-static int body_level(http_req *req, json_t *body, int *level)
-{
-    const char *s = jv_str(body, "level");
-
-    *level = -1;
-    if (!s)
-        return 0;
-    *level = org_kind_parse(s);
-    if (*level < 0)
-        return err_set(&req->err, GR_EINVAL, "level",
-                       "must be one of city, district, street, community, grid");
-    return 0;
-}
-
-/* The org unit a department serves must exist and be in the caller's scope. */
-static int dept_org_check(http_req *req, int64_t org_id)
-{
-    int rc = org_require_scope(req, org_id);
-
-    if (rc == GR_EFORBIDDEN && !org_is_within(db_reader(req->db), org_id, org_id))
-        rc = err_set(&req->err, GR_EINVAL, "org_id", "no org unit with id %lld", (long long)org_id);
-    return rc;
 }
 
 static int handle_dept_create(http_req *req)
@@ -458,18 +421,17 @@ static int handle_dept_create(http_req *req)
     int64_t id = 0;
     int rc;
 
-    rc = http_read_json(req, &body);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
-    if (!rc)
-        rc = body_level(req, body, &in.level);
+        rc = kind_arg(req, "level", jv_str(body, "level"), &in.level);
     if (rc)
         goto out;
     in.org_id = jv_int(body, "org_id", 0);
     in.name = jv_str(body, "name");
     in.full_name = jv_str(body, "full_name");
     in.code = jv_str(body, "code");
-    rc = dept_org_check(req, in.org_id);
+    /* The org unit a department serves must exist and be in the caller's scope. */
+    rc = unit_ref_check(req, "org_id", in.org_id);
     if (!rc)
         rc = org_dept_create(req->ctx, &in, &id, &req->err);
 out:
@@ -493,11 +455,9 @@ static int handle_dept_patch(http_req *req)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = http_read_json(req, &body);
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
     if (!rc)
-        rc = jv_check(body, fields, sizeof(fields) / sizeof(fields[0]), &req->err);
-    if (!rc)
-        rc = body_level(req, body, &p.level);
+        rc = kind_arg(req, "level", jv_str(body, "level"), &p.level);
     if (!rc)
         rc = dept_load(req, c, id, &d);
     if (rc)
@@ -510,7 +470,7 @@ static int handle_dept_patch(http_req *req)
     p.code = jv_str(body, "code");
     p.version = jv_int(body, "version", 0);
     if (p.org_id)
-        rc = dept_org_check(req, p.org_id);
+        rc = unit_ref_check(req, "org_id", p.org_id);
     if (!rc)
         rc = org_dept_update(req->ctx, id, &p, &req->err);
 out:

@@ -436,63 +436,37 @@ static int set_boundary(db_conn *c, int64_t id, const char *text, struct rect r,
 static int upsert_grid(db_conn *c, struct plan *p, struct cell *g, int64_t now, gr_err *err)
 {
     const char *text = ring_text(p->a, &p->grids, g->r);
-    char path[200];
+    org_unit_input in = {g->code, g->name, ORG_GRID, g->parent_id, text, strlen(text), "demo"};
+    char parent_path[160];
+    gr_err lookup = {0};
     db_stmt *st;
-    int rc, parent_path_ok;
+    int rc, parent_found;
 
-    st = db_prepare(c, "SELECT id FROM org_units WHERE code = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, g->code);
-    rc = db_step(st, err);
-    g->id = rc == DB_ROW ? db_col_int(st, 0) : 0;
-    db_done(st);
-    if (rc < 0)
-        return rc;
-    if (g->id)
+    rc = org_unit_find_code(c, g->code, &g->id, &lookup);
+    if (rc == 0)
         return set_boundary(c, g->id, text, g->r, now, err);
-    st = db_prepare(c,
-                    "INSERT INTO org_units (code, name, kind, parent_id, path, boundary, "
-                    "centroid_lat, centroid_lon, source, created_at, updated_at) "
-                    "VALUES (?, ?, 'grid', ?, '', ?, ?, ?, 'demo', ?, ?)",
-                    err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, g->code);
-    db_bind_text(st, 2, g->name);
-    db_bind_int(st, 3, g->parent_id);
-    db_bind_text(st, 4, text);
-    db_bind_double(st, 5, round7((g->r.s + g->r.n) / 2));
-    db_bind_double(st, 6, round7((g->r.w + g->r.e) / 2));
-    db_bind_int(st, 7, now);
-    db_bind_int(st, 8, now);
-    rc = db_run(st, err);
-    db_done(st);
-    if (rc)
+    if (rc != GR_ENOTFOUND) {
+        *err = lookup;
         return rc;
-    g->id = db_last_id(c);
-    p->grids_created++;
-    /* The path is the community's plus the new id. */
+    }
+    /* A new grid's path continues its community's. */
     st = db_prepare(c, "SELECT path FROM org_units WHERE id = ?", err);
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, g->parent_id);
     rc = db_step(st, err);
-    parent_path_ok = rc == DB_ROW;
-    if (parent_path_ok)
-        snprintf(path, sizeof(path), "%s%" PRId64 "/", db_col_text(st, 0), g->id);
+    parent_found = rc == DB_ROW;
+    if (parent_found)
+        snprintf(parent_path, sizeof(parent_path), "%s", db_col_text(st, 0));
     db_done(st);
-    if (!parent_path_ok)
+    if (!parent_found)
         return rc < 0
                    ? rc
                    : err_set(err, GR_EINTERNAL, "", "community %" PRId64 " vanished", g->parent_id);
-    st = db_prepare(c, "UPDATE org_units SET path = ? WHERE id = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, path);
-    db_bind_int(st, 2, g->id);
-    rc = db_run(st, err);
-    db_done(st);
+    rc = org_unit_insert(c, &in, parent_path, round7((g->r.s + g->r.n) / 2),
+                         round7((g->r.w + g->r.e) / 2), now, &g->id, err);
+    if (!rc)
+        p->grids_created++;
     return rc;
 }
 

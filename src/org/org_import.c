@@ -12,10 +12,10 @@
 #include "org/org_model.h"
 
 #include "base/csv.h"
+#include "base/jsonv.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,44 +89,6 @@ static int find_unit(db_conn *c, const char *code, int64_t *id, int *kind, char 
     return rc;
 }
 
-static int insert_unit(db_conn *c, const struct row *r, int64_t parent_id, const char *parent_path,
-                       int64_t now, gr_err *err)
-{
-    char path[200];
-    db_stmt *st = db_prepare(c,
-                             "INSERT INTO org_units (code, name, kind, parent_id, path, source, "
-                             "created_at, updated_at) VALUES (?, ?, ?, ?, '', 'import', ?, ?)",
-                             err);
-    int64_t id;
-    int rc;
-
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, r->code);
-    db_bind_text(st, 2, r->name);
-    db_bind_text(st, 3, org_kind_name(r->kind));
-    if (parent_id)
-        db_bind_int(st, 4, parent_id);
-    else
-        db_bind_null(st, 4);
-    db_bind_int(st, 5, now);
-    db_bind_int(st, 6, now);
-    rc = db_run(st, err);
-    db_done(st);
-    if (rc)
-        return rc;
-    id = db_last_id(c);
-    snprintf(path, sizeof(path), "%s%" PRId64 "/", parent_id ? parent_path : "/", id);
-    st = db_prepare(c, "UPDATE org_units SET path = ? WHERE id = ?", err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_text(st, 1, path);
-    db_bind_int(st, 2, id);
-    rc = db_run(st, err);
-    db_done(st);
-    return rc;
-}
-
 static int rename_unit(db_conn *c, int64_t id, const char *name, int64_t now, gr_err *err)
 {
     db_stmt *st = db_prepare(c,
@@ -179,7 +141,9 @@ static int import_row(db_conn *c, struct imp *im, struct row *r, int64_t now, gr
     if (rc < 0)
         return rc;
     if (rc == 0) {
-        rc = insert_unit(c, r, parent_id, im->cache_path, now, err);
+        org_unit_input in = {r->code, r->name, r->kind, parent_id, NULL, 0, "import"};
+
+        rc = org_unit_insert(c, &in, im->cache_path, 0, 0, now, &id, err);
         r->status = ROW_CREATED;
         return rc;
     }
@@ -253,28 +217,6 @@ static int queue(struct imp *im, int kind, const char *code, const char *parent,
 
 /* ---- the file side ---- */
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-static int digits(const char *s, size_t n)
-{
-    size_t i;
-
-    if (strlen(s) != n)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
-
 /* Opens dir/file and maps its header; the parent column may be NULL. */
 static int open_csv(struct imp *im, const char *file, const char *parent_col, csv_reader **out,
                     struct cols *cols, gr_err *err)
@@ -347,14 +289,14 @@ static const char *row_check(struct imp *im, int kind, const char *code, const c
 
     if (org_code_check(kind, code, &e))
         return arena_printf(im->a, "code '%.20s': %s", code, e.msg);
-    if (!digits(parent, parent_len))
+    if (!org_code_digits(parent, parent_len))
         return arena_printf(im->a, "code %s: its parent code '%.20s' is not %zu digits", code,
                             parent, parent_len);
     if (strncmp(code, parent, parent_len) != 0)
         return arena_printf(im->a, "code %s does not start with its parent code %s", code, parent);
     if (!*name)
         return arena_printf(im->a, "code %s: the name is empty", code);
-    if (utf8_chars(name) > NAME_MAX_CHARS)
+    if (jv_utf8_len(name) > NAME_MAX_CHARS)
         return arena_printf(im->a, "code %s: the name is longer than %d characters", code,
                             NAME_MAX_CHARS);
     return NULL;
@@ -490,7 +432,7 @@ static int import_cities(struct imp *im, const struct areas *areas, gr_err *err)
         if (rl == 6 ? strncmp(code, im->root, 4) != 0 || strlen(code) != 4 : !under_root(im, code))
             continue;
         im->matched++;
-        if (!digits(code, 4)) {
+        if (!org_code_digits(code, 4)) {
             report_row(im, file, csv_line(r),
                        arena_printf(im->a, "code '%.20s' is not a 4-digit prefecture code", code));
             continue;
@@ -573,7 +515,7 @@ int org_import_divisions(gr_ctx *ctx, const char *dir, const char *root, FILE *r
     if (!im)
         abort();
     memset(st, 0, sizeof(*st));
-    if ((rl != 2 && rl != 4 && rl != 6) || !digits(root, rl)) {
+    if ((rl != 2 && rl != 4 && rl != 6) || !org_code_digits(root, rl)) {
         rc = err_set(err, GR_EINVAL, "root",
                      "must be a 2-digit province, 4-digit prefecture or 6-digit county code "
                      "(GB/T 2260), e.g. 11, 1101 or 110105");

@@ -47,10 +47,12 @@ size_t org_code_len(int kind)
     return kind >= 0 && kind < ORG_NKINDS ? code_lens[kind] : 0;
 }
 
-static int all_digits(const char *s, size_t n)
+int org_code_digits(const char *s, size_t n)
 {
     size_t i;
 
+    if (strlen(s) != n)
+        return 0;
     for (i = 0; i < n; i++)
         if (s[i] < '0' || s[i] > '9')
             return 0;
@@ -59,15 +61,14 @@ static int all_digits(const char *s, size_t n)
 
 int org_code_check(int kind, const char *code, gr_err *err)
 {
-    size_t want = org_code_len(kind), len;
+    size_t want = org_code_len(kind);
 
     if (!want)
         return err_set(err, GR_EINVAL, "kind",
                        "must be one of city, district, street, community, grid");
     if (!code)
         return err_set(err, GR_EINVAL, "code", "is required");
-    len = strlen(code);
-    if (len != want || !all_digits(code, len))
+    if (!org_code_digits(code, want))
         return err_set(err, GR_EINVAL, "code", "a %s code is %zu digits, got '%.20s'",
                        kind_words[kind], want, code);
     if (memcmp(code, "00", 2) == 0)
@@ -87,7 +88,7 @@ int org_code_check(int kind, const char *code, gr_err *err)
     case ORG_COMMUNITY:
     case ORG_GRID:
         /* GB/T 10114 townships, community and grid sequences start at 001. */
-        if (memcmp(code + len - 3, "000", 3) == 0)
+        if (memcmp(code + want - 3, "000", 3) == 0)
             return err_set(err, GR_EINVAL, "code",
                            "the last three digits of a %s code are "
                            "a sequence from 001, not 000",
@@ -139,6 +140,9 @@ int org_code_check_parent(int kind, const char *code, int parent_kind, const cha
     "source, created_at, updated_at, version"
 #define UNIT_NCOLS 13
 
+/* Reads the current row of st into out (strings in a). */
+typedef void (*row_reader)(db_stmt *st, arena *a, void *out);
+
 static void unit_read(db_stmt *st, arena *a, int with_boundary, org_unit *u)
 {
     const char *b;
@@ -159,6 +163,11 @@ static void unit_read(db_stmt *st, arena *a, int with_boundary, org_unit *u)
     u->version = db_col_int(st, 12);
     if (with_boundary && (b = db_col_text(st, UNIT_NCOLS)) != NULL)
         u->boundary = arena_strdup(a, b);
+}
+
+static void unit_read_brief(db_stmt *st, arena *a, void *out)
+{
+    unit_read(st, a, 0, out);
 }
 
 int org_unit_get(db_conn *c, arena *a, int64_t id, int with_boundary, org_unit *out, gr_err *err)
@@ -218,70 +227,87 @@ int org_unit_child_count(db_conn *c, int64_t id, int64_t *n, gr_err *err)
 static int subtree_range(db_conn *c, arena *a, int64_t id, const char **lo, const char **hi,
                          gr_err *err)
 {
-    db_stmt *st = db_prepare(c, "SELECT path FROM org_units WHERE id = ?", err);
+    org_unit u;
     char *h;
+    int rc = org_unit_get(c, a, id, 0, &u, err);
+
+    if (rc)
+        return rc;
+    *lo = u.path;
+    h = arena_strdup(a, u.path);
+    h[strlen(h) - 1] = '0';
+    *hi = h;
+    return 0;
+}
+
+/* Prepares sql for the subtree of unit scope: its ?1 and ?2 get the range of
+ * paths. *st is NULL when this fails. */
+static int subtree_prepare(db_conn *c, arena *a, int64_t scope, const char *sql, db_stmt **st,
+                           gr_err *err)
+{
+    const char *lo, *hi;
+    int rc = subtree_range(c, a, scope, &lo, &hi, err);
+
+    *st = NULL;
+    if (rc)
+        return rc;
+    *st = db_prepare(c, sql, err);
+    if (!*st)
+        return GR_EINTERNAL;
+    db_bind_text(*st, 1, lo);
+    db_bind_text(*st, 2, hi);
+    return 0;
+}
+
+/* Reads a page from st, a query for limit + 1 rows: at most limit of them
+ * into a new array of size-byte elements (*out), and *more when one more row
+ * came (so another page follows). */
+static int page_read(db_stmt *st, arena *a, int64_t limit, size_t size, row_reader read, void **out,
+                     size_t *n, int *more, gr_err *err)
+{
+    size_t cap = (size_t)limit, k = 0;
+    char *v = arena_alloc(a, (cap + 1) * size);
     int rc;
 
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        *lo = arena_strdup(a, db_col_text(st, 0));
-        h = arena_strdup(a, *lo);
-        h[strlen(h) - 1] = '0';
-        *hi = h;
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = err_set(err, GR_ENOTFOUND, "id", "no org unit with id %" PRId64, id);
+    *out = v;
+    while ((rc = db_step(st, err)) == DB_ROW) {
+        if (k == cap) {
+            *more = 1;
+            continue;
+        }
+        read(st, a, v + k++ * size);
     }
-    db_done(st);
-    return rc;
+    if (rc < 0)
+        return rc;
+    *n = k;
+    return 0;
 }
 
 int org_unit_list(db_conn *c, arena *a, const org_unit_filter *f, org_unit **out, size_t *n,
                   int *more, gr_err *err)
 {
-    const char *lo, *hi;
     db_stmt *st = NULL;
-    size_t cap = (size_t)f->limit, k = 0;
+    void *v = NULL;
     int rc;
 
     *n = 0;
     *more = 0;
-    rc = subtree_range(c, a, f->scope, &lo, &hi, err);
+    rc = subtree_prepare(c, a, f->scope,
+                         "SELECT " UNIT_COLS " FROM org_units WHERE path >= ?1 AND path < ?2 "
+                         "AND id > ?3 AND (?4 = 0 OR parent_id = ?4) AND (?5 IS NULL OR kind = ?5) "
+                         "AND (?6 IS NULL OR instr(name, ?6) > 0) AND (?8 IS NULL OR code = ?8) "
+                         "ORDER BY id LIMIT ?7",
+                         &st, err);
     if (rc)
         goto out;
-    st = db_prepare(c,
-                    "SELECT " UNIT_COLS " FROM org_units WHERE path >= ?1 AND path < ?2 "
-                    "AND id > ?3 AND (?4 = 0 OR parent_id = ?4) AND (?5 IS NULL OR kind = ?5) "
-                    "AND (?6 IS NULL OR instr(name, ?6) > 0) AND (?8 IS NULL OR code = ?8) "
-                    "ORDER BY id LIMIT ?7",
-                    err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_text(st, 1, lo);
-    db_bind_text(st, 2, hi);
     db_bind_int(st, 3, f->after);
     db_bind_int(st, 4, f->parent_id);
     db_bind_text(st, 5, f->kind >= 0 ? org_kind_name(f->kind) : NULL);
     db_bind_text(st, 6, f->q && *f->q ? f->q : NULL);
     db_bind_int(st, 7, f->limit + 1);
     db_bind_text(st, 8, f->code && *f->code ? f->code : NULL);
-    *out = arena_alloc(a, (cap + 1) * sizeof(org_unit));
-    while ((rc = db_step(st, err)) == DB_ROW) {
-        if (k == cap) {
-            *more = 1;
-            continue;
-        }
-        unit_read(st, a, 0, &(*out)[k++]);
-    }
-    if (rc < 0)
-        goto out;
-    rc = 0;
-    *n = k;
+    rc = page_read(st, a, f->limit, sizeof(org_unit), unit_read_brief, &v, n, more, err);
+    *out = v;
 out:
     db_done(st);
     return rc;
@@ -290,26 +316,18 @@ out:
 int org_unit_boundaries(db_conn *c, int64_t id, int kind, buf *out, gr_err *err)
 {
     arena *a = arena_new();
-    const char *lo, *hi;
     db_stmt *st = NULL;
     json_t *props;
     char *text;
     int rc, first = 1;
 
-    rc = subtree_range(c, a, id, &lo, &hi, err);
+    rc = subtree_prepare(c, a, id,
+                         "SELECT id, code, name, kind, parent_id, centroid_lat, centroid_lon, "
+                         "boundary FROM org_units WHERE path > ?1 AND path < ?2 "
+                         "AND boundary IS NOT NULL AND (?3 IS NULL OR kind = ?3) ORDER BY id",
+                         &st, err);
     if (rc)
         goto out;
-    st = db_prepare(c,
-                    "SELECT id, code, name, kind, parent_id, centroid_lat, centroid_lon, boundary "
-                    "FROM org_units WHERE path > ?1 AND path < ?2 AND boundary IS NOT NULL "
-                    "AND (?3 IS NULL OR kind = ?3) ORDER BY id",
-                    err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_text(st, 1, lo);
-    db_bind_text(st, 2, hi);
     db_bind_text(st, 3, kind >= 0 ? org_kind_name(kind) : NULL);
     buf_puts(out, "{\"type\":\"FeatureCollection\",\"features\":[");
     while ((rc = db_step(st, err)) == DB_ROW) {
@@ -474,15 +492,63 @@ struct create_arg {
     int64_t id;
 };
 
+int org_unit_insert(db_conn *c, const org_unit_input *in, const char *parent_path, double lat,
+                    double lon, int64_t now, int64_t *id, gr_err *err)
+{
+    char path[200];
+    db_stmt *st;
+    int rc;
+
+    st = db_prepare(c,
+                    "INSERT INTO org_units (code, name, kind, parent_id, path, boundary, "
+                    "centroid_lat, centroid_lon, source, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
+                    err);
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_text(st, 1, in->code);
+    db_bind_text(st, 2, in->name);
+    db_bind_text(st, 3, org_kind_name(in->kind));
+    if (in->parent_id)
+        db_bind_int(st, 4, in->parent_id);
+    else
+        db_bind_null(st, 4);
+    if (in->boundary) {
+        db_bind_textn(st, 5, in->boundary, in->boundary_len);
+        db_bind_double(st, 6, lat);
+        db_bind_double(st, 7, lon);
+    } else {
+        db_bind_null(st, 5);
+        db_bind_null(st, 6);
+        db_bind_null(st, 7);
+    }
+    db_bind_text(st, 8, in->source ? in->source : "manual");
+    db_bind_int(st, 9, now);
+    db_bind_int(st, 10, now);
+    rc = db_run(st, err);
+    db_done(st);
+    if (rc)
+        return rc;
+    /* The path ends in the unit's own id, known only now. */
+    *id = db_last_id(c);
+    snprintf(path, sizeof(path), "%s%" PRId64 "/", in->parent_id ? parent_path : "/", *id);
+    st = db_prepare(c, "UPDATE org_units SET path = ? WHERE id = ?", err);
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_text(st, 1, path);
+    db_bind_int(st, 2, *id);
+    rc = db_run(st, err);
+    db_done(st);
+    return rc;
+}
+
 static int create_fn(db_conn *c, void *arg, gr_err *err)
 {
     struct create_arg *a = arg;
     const org_unit_input *in = a->in;
     struct unit_row parent = {0};
-    char path[200];
-    int64_t now = time_now_ms(), existing = 0;
+    int64_t existing = 0;
     gr_err lookup = {0};
-    db_stmt *st = NULL;
     int rc;
 
     if (in->parent_id) {
@@ -504,54 +570,10 @@ static int create_fn(db_conn *c, void *arg, gr_err *err)
         *err = lookup;
         goto out;
     }
-    st = db_prepare(c,
-                    "INSERT INTO org_units (code, name, kind, parent_id, path, boundary, "
-                    "centroid_lat, centroid_lon, source, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
-                    err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_text(st, 1, in->code);
-    db_bind_text(st, 2, in->name);
-    db_bind_text(st, 3, org_kind_name(in->kind));
-    if (in->parent_id)
-        db_bind_int(st, 4, in->parent_id);
-    else
-        db_bind_null(st, 4);
-    if (in->boundary) {
-        db_bind_textn(st, 5, in->boundary, in->boundary_len);
-        db_bind_double(st, 6, a->lat);
-        db_bind_double(st, 7, a->lon);
-    } else {
-        db_bind_null(st, 5);
-        db_bind_null(st, 6);
-        db_bind_null(st, 7);
-    }
-    db_bind_text(st, 8, in->source ? in->source : "manual");
-    db_bind_int(st, 9, now);
-    db_bind_int(st, 10, now);
-    rc = db_run(st, err);
-    db_done(st);
-    st = NULL;
-    if (rc) {
-        if (rc == GR_EEXIST)
-            err_set(err, rc, "code", "an org unit with the code %s already exists", in->code);
-        goto out;
-    }
-    a->id = db_last_id(c);
-    snprintf(path, sizeof(path), "%s%" PRId64 "/", in->parent_id ? parent.path : "/", a->id);
-    st = db_prepare(c, "UPDATE org_units SET path = ? WHERE id = ?", err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_text(st, 1, path);
-    db_bind_int(st, 2, a->id);
-    rc = db_run(st, err);
+    rc = org_unit_insert(c, in, parent.path, a->lat, a->lon, time_now_ms(), &a->id, err);
+    if (rc == GR_EEXIST)
+        err_set(err, rc, "code", "an org unit with the code %s already exists", in->code);
 out:
-    db_done(st);
     return rc;
 }
 
@@ -583,6 +605,17 @@ int org_unit_create(gr_ctx *ctx, const org_unit_input *in, int64_t *id, gr_err *
         index_follow(ctx);
     *id = a.id;
     return 0;
+}
+
+/* A change is made from the stored version of a unit or department (what). */
+static int version_check(int64_t version, int64_t stored, const char *what, gr_err *err)
+{
+    if (version == stored)
+        return 0;
+    return err_set(err, GR_ECONFLICT, "version",
+                   "is %" PRId64 " but the %s is at version %" PRId64
+                   ": it changed since you read it",
+                   version, what, stored);
 }
 
 struct update_arg {
@@ -663,15 +696,10 @@ static int update_fn(db_conn *c, void *arg, gr_err *err)
     int rc;
 
     rc = unit_row_get(c, a->id, "id", &cur, err);
+    if (!rc)
+        rc = version_check(p->version, cur.version, "unit", err);
     if (rc)
         goto out;
-    if (p->version != cur.version) {
-        rc = err_set(err, GR_ECONFLICT, "version",
-                     "is %" PRId64 " but the unit is at version %" PRId64
-                     ": it changed since you read it",
-                     p->version, cur.version);
-        goto out;
-    }
     if (p->set_parent) {
         rc = unit_move(c, &cur, p->parent_id, err);
         if (rc)
@@ -786,8 +814,9 @@ int org_unit_delete(gr_ctx *ctx, int64_t id, gr_err *err)
 
 #define DEPT_COLS "id, org_id, name, full_name, level, code, created_at, updated_at, version"
 
-static void dept_read(db_stmt *st, arena *a, org_dept *d)
+static void dept_read(db_stmt *st, arena *a, void *out)
 {
+    org_dept *d = out;
     const char *s;
 
     memset(d, 0, sizeof(*d));
@@ -941,15 +970,10 @@ static int dept_update_fn(db_conn *c, void *arg, gr_err *err)
     int rc;
 
     rc = org_dept_get(c, ar, a->id, &cur, err);
+    if (!rc)
+        rc = version_check(p->version, cur.version, "department", err);
     if (rc)
         goto out;
-    if (p->version != cur.version) {
-        rc = err_set(err, GR_ECONFLICT, "version",
-                     "is %" PRId64 " but the department is at version %" PRId64
-                     ": it changed since you read it",
-                     p->version, cur.version);
-        goto out;
-    }
     org_id = p->org_id ? p->org_id : cur.org_id;
     level = p->level >= 0 ? p->level : cur.level;
     rc = dept_level_check(c, org_id, &level, err);
@@ -1025,47 +1049,29 @@ int org_dept_delete(gr_ctx *ctx, int64_t id, gr_err *err)
 int org_dept_list(db_conn *c, arena *a, const org_dept_filter *f, org_dept **out, size_t *n,
                   int *more, gr_err *err)
 {
-    const char *lo, *hi;
     db_stmt *st = NULL;
-    size_t cap = (size_t)f->limit, k = 0;
+    void *v = NULL;
     int rc;
 
     *n = 0;
     *more = 0;
-    rc = subtree_range(c, a, f->scope, &lo, &hi, err);
+    rc = subtree_prepare(
+        c, a, f->scope,
+        "SELECT d.id, d.org_id, d.name, d.full_name, d.level, d.code, d.created_at, "
+        "d.updated_at, d.version FROM departments d JOIN org_units u ON u.id = d.org_id "
+        "WHERE u.path >= ?1 AND u.path < ?2 AND d.id > ?3 "
+        "AND (?4 = 0 OR d.org_id = ?4) "
+        "AND (?5 IS NULL OR instr(d.name, ?5) > 0 OR instr(d.full_name, ?5) > 0) "
+        "ORDER BY d.id LIMIT ?6",
+        &st, err);
     if (rc)
         goto out;
-    st =
-        db_prepare(c,
-                   "SELECT d.id, d.org_id, d.name, d.full_name, d.level, d.code, d.created_at, "
-                   "d.updated_at, d.version FROM departments d JOIN org_units u ON u.id = d.org_id "
-                   "WHERE u.path >= ?1 AND u.path < ?2 AND d.id > ?3 "
-                   "AND (?4 = 0 OR d.org_id = ?4) "
-                   "AND (?5 IS NULL OR instr(d.name, ?5) > 0 OR instr(d.full_name, ?5) > 0) "
-                   "ORDER BY d.id LIMIT ?6",
-                   err);
-    if (!st) {
-        rc = GR_EINTERNAL;
-        goto out;
-    }
-    db_bind_text(st, 1, lo);
-    db_bind_text(st, 2, hi);
     db_bind_int(st, 3, f->after);
     db_bind_int(st, 4, f->org_id);
     db_bind_text(st, 5, f->q && *f->q ? f->q : NULL);
     db_bind_int(st, 6, f->limit + 1);
-    *out = arena_alloc(a, (cap + 1) * sizeof(org_dept));
-    while ((rc = db_step(st, err)) == DB_ROW) {
-        if (k == cap) {
-            *more = 1;
-            continue;
-        }
-        dept_read(st, a, &(*out)[k++]);
-    }
-    if (rc < 0)
-        goto out;
-    rc = 0;
-    *n = k;
+    rc = page_read(st, a, f->limit, sizeof(org_dept), dept_read, &v, n, more, err);
+    *out = v;
 out:
     db_done(st);
     return rc;

@@ -21,6 +21,8 @@ const char *org_kind_name(int kind);
 int org_kind_parse(const char *s);
 /* The length of a code of kind: 6, 6, 9, 12, 15. */
 size_t org_code_len(int kind);
+/* 1 when s is n decimal digits and nothing more. */
+int org_code_digits(const char *s, size_t n);
 
 /*
  * Checks code against the rules for kind (field "code"): city: 6 digits
@@ -73,6 +75,13 @@ typedef struct org_unit_input {
 } org_unit_input;
 
 int org_unit_create(gr_ctx *ctx, const org_unit_input *in, int64_t *id, gr_err *err);
+
+/* Inside a write, after the caller's checks: inserts the unit (lat, lon: the
+ * centroid of in->boundary) with its path under parent_path (the parent's path;
+ * unused for a root) and fills *id. For org_unit_create, the import and the
+ * demo, so that every unit gets its row and path the same way. */
+int org_unit_insert(db_conn *c, const org_unit_input *in, const char *parent_path, double lat,
+                    double lon, int64_t now, int64_t *id, gr_err *err);
 
 typedef struct org_unit_patch {
     const char *name; /* NULL: unchanged */

@@ -155,6 +155,22 @@ void gr_server_stop(gr_server *s)
     s->pid = 0;
 }
 
+gr_server gr_srv;
+
+int gr_setup_demo(void **state)
+{
+    gr_server_start(&gr_srv, 1);
+    *state = &gr_srv;
+    return 0;
+}
+
+int gr_teardown_server(void **state)
+{
+    (void)state;
+    gr_server_stop(&gr_srv);
+    return 0;
+}
+
 void gr_client_init(gr_client *c, const gr_server *s)
 {
     memset(c, 0, sizeof(*c));
@@ -316,4 +332,39 @@ const char *gr_demo_password(const char *username)
 
     snprintf(pw, sizeof(pw), "demo-%s-2026", username);
     return pw;
+}
+
+void gr_login_demo(gr_client *c, const char *user)
+{
+    gr_client_init(c, &gr_srv);
+    if (gr_login(c, user, gr_demo_password(user)) != 200)
+        fail_msg("login as %s failed", user);
+}
+
+void gr_assert_problem(const gr_resp *r, long status, const char *field)
+{
+    char ct[128];
+    const char *name, *reason;
+    json_t *e;
+
+    if (r->status != status)
+        fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
+    assert_non_null(gr_resp_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/problem+json");
+    assert_non_null(r->json);
+    assert_int_equal(json_integer_value(json_object_get(r->json, "status")), status);
+    assert_non_null(json_string_value(json_object_get(r->json, "title")));
+    assert_non_null(json_string_value(json_object_get(r->json, "type")));
+    assert_non_null(json_string_value(json_object_get(r->json, "request_id")));
+    if (!field)
+        return;
+    e = json_array_get(json_object_get(r->json, "errors"), 0);
+    if (!e)
+        fail_msg("no errors[] naming %s: %s", field, r->body);
+    name = json_string_value(json_object_get(e, "field"));
+    reason = json_string_value(json_object_get(e, "reason"));
+    if (!name || strcmp(name, field) != 0)
+        fail_msg("expected field %s: %s", field, r->body);
+    if (!reason || !*reason)
+        fail_msg("no reason for %s: %s", field, r->body);
 }

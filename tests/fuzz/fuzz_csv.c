@@ -1,31 +1,13 @@
 /* CSV files from outside (division imports): the streaming reader over any
  * bytes. The first byte picks the read size, so records cross chunk
  * boundaries at every offset; the result must equal reading from memory. */
+#include "../support/chunked_read.h"
 #include "base/csv.h"
 
 #include <stdint.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct feed {
-    const char *data;
-    size_t len, pos, step;
-};
-
-static long feed_read(void *arg, char *out, size_t n)
-{
-    struct feed *f = arg;
-    size_t k = f->len - f->pos;
-
-    if (k > f->step)
-        k = f->step;
-    if (k > n)
-        k = n;
-    memcpy(out, f->data + f->pos, k);
-    f->pos += k;
-    return (long)k;
-}
 
 /* A running hash of everything read, and the final status. */
 static uint64_t digest(csv_reader *r, int *status)
@@ -59,7 +41,7 @@ static uint64_t digest(csv_reader *r, int *status)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct feed f;
+    gr_chunks f;
     csv_reader *r;
     uint64_t h1, h2;
     int s1, s2;
@@ -78,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.data = (const char *)data;
     f.len = size;
     f.pos = 0;
-    r = csv_new_fn(feed_read, &f);
+    r = csv_new_fn(gr_chunks_read, &f);
     csv_set_limits(r, 4096, 64);
     h2 = digest(r, &s2);
     csv_free(r);

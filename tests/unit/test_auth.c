@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "app/app.h"
 #include "auth/auth.h"
 #include "auth/auth_model.h"
 #include "auth/policy.h"
 #include "base/timeutil.h"
+#include "policy_expect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +35,7 @@ static int setup(void **state)
     (void)state;
     setenv("GR_PWHASH", "min", 1);
     setenv("GR_THROTTLE_BASE_MS", "300", 1);
-    snprintf(dir, sizeof(dir), "/tmp/gr-test-auth-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "auth"), 0);
     snprintf(data, sizeof(data), "%s/data", dir);
     if (app_open(&ctx, data, &err) != 0)
         fail_msg("app_open: %s: %s", err.field, err.msg);
@@ -43,13 +45,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
     arena_free(A);
     app_close(&ctx);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return gr_tmpdir_remove(dir);
 }
 
 /* ---- helpers ---- */
@@ -102,71 +101,35 @@ static int login(const char *name, const char *pw, auth_login *out, gr_err *err)
     return auth_login_password(&ctx, A, name, pw, "127.0.0.1", out, err);
 }
 
-static int has_word(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    const char *p = list;
-
-    while ((p = strstr(p, word)) != NULL) {
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-            return 1;
-        p += n;
-    }
-    return 0;
-}
-
-/* ---- the policy table, written out independently of policy.c ---- */
-
-static const char *const all_roles[] = {"resident",         "grid_inspector", "acceptor",
-                                        "dispatcher",       "shift_leader",   "department_staff",
-                                        "community_worker", "data_steward",   "leader",
-                                        "auditor",          "admin",          "anonymous"};
-
-static const struct {
-    const char *action;
-    const char *allowed;
-} expected[] = {
-    {"public", "resident grid_inspector acceptor dispatcher shift_leader department_staff "
-               "community_worker data_steward leader auditor admin anonymous"},
-    {"session", "resident grid_inspector acceptor dispatcher shift_leader department_staff "
-                "community_worker data_steward leader auditor admin"},
-    {"metrics.read", "auditor admin"},
-    {"user.read", "auditor admin"},
-    {"user.write", "admin"},
-    {"token.write", "admin"},
-    {"org.read", "grid_inspector acceptor dispatcher shift_leader department_staff "
-                 "community_worker data_steward leader auditor admin"},
-    {"org.write", "data_steward admin"},
-};
+/* ---- the policy table, against tests/support/policy_expect.c ---- */
 
 static void test_policy_table(void **state)
 {
-    size_t a, r, k;
+    size_t a, r;
 
     (void)state;
     /* The table has exactly the actions expected here. */
-    assert_int_equal(policy_nactions, sizeof(expected) / sizeof(expected[0]));
+    assert_int_equal(policy_nactions, gr_expect_nrules);
     for (a = 0; a < policy_nactions; a++) {
-        for (k = 0; k < policy_nactions; k++)
-            if (strcmp(expected[k].action, policy_actions[a]) == 0)
-                break;
-        if (k == policy_nactions)
+        if (!gr_expect_allowed(policy_actions[a]))
             fail_msg("policy action %s has no expectation in this test", policy_actions[a]);
         assert_true(policy_action_known(policy_actions[a]));
     }
-    for (a = 0; a < sizeof(expected) / sizeof(expected[0]); a++) {
-        for (r = 0; r < sizeof(all_roles) / sizeof(all_roles[0]); r++) {
-            int want = has_word(expected[a].allowed, all_roles[r]);
-            int got = policy_allows(all_roles[r], expected[a].action);
+    for (a = 0; a < gr_expect_nrules; a++) {
+        const gr_expect_rule *e = &gr_expect_rules[a];
+
+        for (r = 0; r < gr_expect_nroles; r++) {
+            int want = gr_expect_has_word(e->allowed, gr_expect_roles[r]);
+            int got = policy_allows(gr_expect_roles[r], e->action);
             if (want != got)
-                fail_msg("%s × %s: expected %s, policy says %s", all_roles[r], expected[a].action,
+                fail_msg("%s × %s: expected %s, policy says %s", gr_expect_roles[r], e->action,
                          want ? "allow" : "deny", got ? "allow" : "deny");
         }
     }
     /* Eleven stored roles; "anonymous" is not one of them. */
-    assert_int_equal(policy_nroles, 11);
-    for (r = 0; r < 11; r++)
-        assert_true(policy_role_valid(all_roles[r]));
+    assert_int_equal(policy_nroles, GR_EXPECT_NSTORED);
+    for (r = 0; r < GR_EXPECT_NSTORED; r++)
+        assert_true(policy_role_valid(gr_expect_roles[r]));
     assert_false(policy_role_valid("anonymous"));
     assert_false(policy_role_valid("root"));
     assert_false(policy_role_valid(NULL));

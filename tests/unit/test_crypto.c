@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "base/crypto.h"
 
 #include <fcntl.h>
@@ -19,18 +21,14 @@ static char dir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/gr-test-crypto-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "crypto"), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return gr_tmpdir_remove(dir);
 }
 
 static void keys_path(char *out, size_t len)

@@ -7,31 +7,12 @@
 
 #include "base/buf.h"
 #include "base/csv.h"
+#include "chunked_read.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Feeds the bytes `step` at a time, to cross every chunk boundary. */
-struct slow {
-    const char *data;
-    size_t len, pos, step;
-};
-
-static long slow_read(void *arg, char *out, size_t n)
-{
-    struct slow *s = arg;
-    size_t k = s->len - s->pos;
-
-    if (k > s->step)
-        k = s->step;
-    if (k > n)
-        k = n;
-    memcpy(out, s->data + s->pos, k);
-    s->pos += k;
-    return (long)k;
-}
 
 static long failing_read(void *arg, char *out, size_t n)
 {
@@ -75,10 +56,10 @@ static char *parse(const char *text, size_t len)
 
     csv_free(r);
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        struct slow s = {text, len, 0, steps[i]};
+        gr_chunks s = {text, len, 0, steps[i]};
         char *got;
 
-        r = csv_new_fn(slow_read, &s);
+        r = csv_new_fn(gr_chunks_read, &s);
         got = render(r);
         assert_string_equal(got, want);
         free(got);

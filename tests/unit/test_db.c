@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "db/db.h"
 
 #include <pthread.h>
@@ -19,19 +21,15 @@ static char path[128];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/gr-test-db-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "db"), 0);
     snprintf(path, sizeof(path), "%s/t.db", dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return gr_tmpdir_remove(dir);
 }
 
 static int create_table(db_conn *c, void *arg, gr_err *err)

@@ -14,6 +14,7 @@
 #include "geo/grid_index.h"
 
 #include "gcoord_vectors.h"
+#include "synth_grid.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -40,18 +41,10 @@
             fail_msg("\"%s\" does not contain \"%s\"", (s), (part));                               \
     } while (0)
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* Deterministic uniform doubles in [0, 1). */
 static double rnd01(uint64_t *state)
 {
-    *state = splitmix64(*state);
+    *state = synth_splitmix64(*state);
     return (double)(*state >> 11) / 9007199254740992.0;
 }
 
@@ -535,146 +528,28 @@ static void test_index_empty_and_overlap(void **state)
     geo_index_free(ix);
 }
 
-/* A synthetic city, as in bench/bench_geo.c: an nx x ny partition with jittered
-   corners, extra vertices pushed sideways on edges, denser in the middle,
-   rotated. Neighbours compute identical vertex values. */
-struct city {
-    uint32_t nx, ny;
-    uint64_t seed;
-    double sin_a, cos_a, w_km, h_km, lon0, lat0;
-};
-
-static double city_hash(const struct city *c, uint32_t i, uint32_t j, uint32_t tag)
+/* The synthetic city of tests/support/synth_grid.h (the one bench_geo measures). */
+static synth_city make_city(uint32_t nx, uint32_t ny, uint64_t seed)
 {
-    uint64_t h = splitmix64(c->seed ^ ((uint64_t)i << 40) ^ ((uint64_t)j << 16) ^ tag);
+    synth_city c;
 
-    return (double)(h >> 11) / 9007199254740992.0;
-}
-
-static double warp(double t)
-{
-    double s = t - 0.5;
-
-    return 0.5 + 0.6 * s + 1.6 * s * s * s;
-}
-
-static void city_map(const struct city *c, double u, double v, double *lon, double *lat)
-{
-    double x = (warp(u) - 0.5) * c->w_km, y = (warp(v) - 0.5) * c->h_km;
-
-    *lon = c->lon0 + (x * c->cos_a - y * c->sin_a) / 85.4;
-    *lat = c->lat0 + (x * c->sin_a + y * c->cos_a) / 110.57;
-}
-
-static void corner_uv(const struct city *c, uint32_t i, uint32_t j, double *u, double *v)
-{
-    double ju = (i > 0 && i < c->nx) ? (city_hash(c, i, j, 1) - 0.5) * 0.5 : 0.0;
-    double jv = (j > 0 && j < c->ny) ? (city_hash(c, i, j, 2) - 0.5) * 0.5 : 0.0;
-
-    *u = (i + ju) / c->nx;
-    *v = (j + jv) / c->ny;
-}
-
-static int edge_points(const struct city *c, uint32_t i, uint32_t j, int horiz, double *us,
-                       double *vs)
-{
-    uint32_t tag = horiz ? 3 : 4;
-    int m = (int)(city_hash(c, i, j, tag) * 3.0);
-    int outer = horiz ? (j == 0 || j == c->ny) : (i == 0 || i == c->nx);
-    double u0, v0, u1, v1;
-
-    corner_uv(c, i, j, &u0, &v0);
-    corner_uv(c, horiz ? i + 1 : i, horiz ? j : j + 1, &u1, &v1);
-    for (int q = 0; q < m; q++) {
-        double t = (q + 1.0) / (m + 1.0);
-        double off = outer ? 0.0 : (city_hash(c, i, j, tag + 8u * (q + 1)) - 0.5) * 0.16;
-
-        us[q] = u0 + (u1 - u0) * t + (horiz ? 0.0 : off / c->nx);
-        vs[q] = v0 + (v1 - v0) * t + (horiz ? off / c->ny : 0.0);
-    }
-    return m;
-}
-
-struct ring {
-    double lon[16], lat[16];
-    int n;
-};
-
-static void ring_add(const struct city *c, struct ring *r, double u, double v)
-{
-    city_map(c, u, v, &r->lon[r->n], &r->lat[r->n]);
-    r->n++;
-}
-
-static void city_cell(const struct city *c, uint32_t i, uint32_t j, struct ring *r)
-{
-    double us[2], vs[2], u, v;
-    int m;
-
-    r->n = 0;
-    corner_uv(c, i, j, &u, &v);
-    ring_add(c, r, u, v);
-    m = edge_points(c, i, j, 1, us, vs);
-    for (int q = 0; q < m; q++)
-        ring_add(c, r, us[q], vs[q]);
-    corner_uv(c, i + 1, j, &u, &v);
-    ring_add(c, r, u, v);
-    m = edge_points(c, i + 1, j, 0, us, vs);
-    for (int q = 0; q < m; q++)
-        ring_add(c, r, us[q], vs[q]);
-    corner_uv(c, i + 1, j + 1, &u, &v);
-    ring_add(c, r, u, v);
-    m = edge_points(c, i, j + 1, 1, us, vs);
-    for (int q = m - 1; q >= 0; q--)
-        ring_add(c, r, us[q], vs[q]);
-    corner_uv(c, i, j + 1, &u, &v);
-    ring_add(c, r, u, v);
-    m = edge_points(c, i, j, 0, us, vs);
-    for (int q = m - 1; q >= 0; q--)
-        ring_add(c, r, us[q], vs[q]);
-    r->lon[r->n] = r->lon[0];
-    r->lat[r->n] = r->lat[0];
-    r->n++;
-}
-
-static char *ring_geojson(const struct ring *r, size_t *len)
-{
-    size_t cap = 64 + (size_t)r->n * 52, n;
-    char *s = malloc(cap);
-
-    assert_non_null(s);
-    n = (size_t)snprintf(s, cap, "{\"type\":\"Polygon\",\"coordinates\":[[");
-    for (int k = 0; k < r->n; k++)
-        n +=
-            (size_t)snprintf(s + n, cap - n, "%s[%.17g,%.17g]", k ? "," : "", r->lon[k], r->lat[k]);
-    n += (size_t)snprintf(s + n, cap - n, "]]}");
-    *len = n;
-    return s;
-}
-
-static struct city make_city(uint32_t nx, uint32_t ny, uint64_t seed)
-{
-    struct city c = {.nx = nx, .ny = ny, .seed = seed, .w_km = 6, .h_km = 5};
-
-    c.sin_a = sin(0.31);
-    c.cos_a = cos(0.31);
-    c.lon0 = 116.4;
-    c.lat0 = 39.9;
+    synth_city_init(&c, nx, ny, seed, 116.4, 39.9, 6, 5, 0.31);
     return c;
 }
 
 /* Cell (i, j) has id j * nx + i + 1. */
-static void add_city(geo_index *ix, const struct city *c)
+static void add_city(geo_index *ix, const synth_city *c)
 {
     for (uint32_t j = 0; j < c->ny; j++) {
         for (uint32_t i = 0; i < c->nx; i++) {
-            struct ring r;
+            synth_ring r;
             gr_err err = {0};
             size_t len;
             char *s;
 
-            city_cell(c, i, j, &r);
-            s = ring_geojson(&r, &len);
+            synth_city_cell(c, i, j, &r);
+            s = synth_ring_geojson(&r, &len);
+            assert_non_null(s);
             if (geo_index_add(ix, (int64_t)j * c->nx + i + 1, s, len, &err) != 0)
                 fail_msg("cell %u,%u: %s", i, j, err.msg);
             free(s);
@@ -684,7 +559,7 @@ static void add_city(geo_index *ix, const struct city *c)
 
 static void test_index_matches_baseline(void **state)
 {
-    struct city c = make_city(40, 30, 7);
+    synth_city c = make_city(40, 30, 7);
     geo_index *ix = geo_index_new();
     gr_err err = {0};
     uint64_t s = 99;
@@ -699,7 +574,7 @@ static void test_index_matches_baseline(void **state)
     for (int k = 0; k < 4; k++) {
         double lon, lat;
 
-        city_map(&c, k & 1, k >> 1, &lon, &lat);
+        synth_city_map(&c, k & 1, k >> 1, &lon, &lat);
         lo0 = fmin(lo0, lon);
         lo1 = fmax(lo1, lon);
         la0 = fmin(la0, lat);
@@ -722,7 +597,7 @@ static void test_index_matches_baseline(void **state)
             double lon, lat;
 
             /* The centre in parameter space lies well inside the cell. */
-            city_map(&c, (i + 0.5) / c.nx, (j + 0.5) / c.ny, &lon, &lat);
+            synth_city_map(&c, (i + 0.5) / c.nx, (j + 0.5) / c.ny, &lon, &lat);
             assert_int_equal(geo_index_find(ix, lat, lon), (int64_t)j * c.nx + i + 1);
         }
     }
@@ -733,7 +608,7 @@ static void test_index_matches_baseline(void **state)
    with one single-polygon index per cell, and the full index picks that one. */
 static void test_index_boundary_exactly_one(void **state)
 {
-    struct city c = make_city(8, 6, 11);
+    synth_city c = make_city(8, 6, 11);
     size_t n = (size_t)c.nx * c.ny;
     geo_index **one = calloc(n, sizeof(*one));
     geo_index *ix = geo_index_new();
@@ -746,12 +621,13 @@ static void test_index_boundary_exactly_one(void **state)
     assert_int_equal(geo_index_build(ix, &err), 0);
     for (uint32_t j = 0; j < c.ny; j++) {
         for (uint32_t i = 0; i < c.nx; i++) {
-            struct ring r;
+            synth_ring r;
             size_t len, k = (size_t)j * c.nx + i;
             char *s;
 
-            city_cell(&c, i, j, &r);
-            s = ring_geojson(&r, &len);
+            synth_city_cell(&c, i, j, &r);
+            s = synth_ring_geojson(&r, &len);
+            assert_non_null(s);
             one[k] = geo_index_new();
             assert_int_equal(geo_index_add(one[k], (int64_t)k + 1, s, len, &err), 0);
             assert_int_equal(geo_index_build(one[k], &err), 0);
@@ -760,9 +636,9 @@ static void test_index_boundary_exactly_one(void **state)
     }
     for (uint32_t j = 0; j < c.ny; j++) {
         for (uint32_t i = 0; i < c.nx; i++) {
-            struct ring r;
+            synth_ring r;
 
-            city_cell(&c, i, j, &r);
+            synth_city_cell(&c, i, j, &r);
             for (int v = 0; v + 1 < r.n; v++) {
                 /* The vertex itself, and points along the edge to the next one. */
                 for (int f = 0; f < 4; f++) {
@@ -794,8 +670,8 @@ static void test_index_boundary_exactly_one(void **state)
         for (uint32_t i = 1; i < c.nx; i++) {
             double u, v, lon, lat;
 
-            corner_uv(&c, i, j, &u, &v);
-            city_map(&c, u, v, &lon, &lat);
+            synth_corner_uv(&c, i, j, &u, &v);
+            synth_city_map(&c, u, v, &lon, &lat);
             assert_true(geo_index_find(ix, lat, lon) != 0);
         }
     }
@@ -933,7 +809,7 @@ static void *find_thread(void *p)
 static void test_index_threads(void **state)
 {
     enum { NQ = 50000, NT = 4 };
-    struct city c = make_city(30, 30, 3);
+    synth_city c = make_city(30, 30, 3);
     geo_index *ix = geo_index_new();
     gr_err err = {0};
     double *lat = malloc(NQ * sizeof(*lat)), *lon = malloc(NQ * sizeof(*lon));
@@ -947,7 +823,7 @@ static void test_index_threads(void **state)
     add_city(ix, &c);
     assert_int_equal(geo_index_build(ix, &err), 0);
     for (int q = 0; q < NQ; q++) {
-        city_map(&c, rnd01(&s), rnd01(&s), &lon[q], &lat[q]);
+        synth_city_map(&c, rnd01(&s), rnd01(&s), &lon[q], &lat[q]);
         expect[q] = geo_index_find_baseline(ix, lat[q], lon[q]);
         assert_true(expect[q] != 0);
     }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "base/arena.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -55,8 +57,7 @@ static int setup(void **state)
 
     (void)state;
     log_set_level(LOG_WARN);
-    snprintf(dir, sizeof(dir), "/tmp/gr-test-org-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "org"), 0);
     snprintf(path, sizeof(path), "%s/t.db", dir);
     memset(&ctx, 0, sizeof(ctx));
     assert_int_equal(db_open(&ctx.db, path, &err), 0);
@@ -68,14 +69,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
     org_ctx_close(&ctx);
     db_close(ctx.db);
     arena_free(A);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return gr_tmpdir_remove(dir);
 }
 
 static db_conn *rd(void)

@@ -1,7 +1,8 @@
 /* Every route of the application × every role (and nobody, and an API token):
- * the decision of auth_authorize equals the expectation written out below,
- * independently of the table in src/auth/policy.c. A route whose action is
- * missing here or in the policy table fails the test. */
+ * the decision of auth_authorize equals the expectation written out in
+ * tests/support/policy_expect.c, independently of the table in
+ * src/auth/policy.c. A route whose action is missing there or in the policy
+ * table fails the test. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,59 +12,10 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "auth/policy.h"
+#include "policy_expect.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *const roles[] = {"resident",         "grid_inspector", "acceptor",
-                                    "dispatcher",       "shift_leader",   "department_staff",
-                                    "community_worker", "data_steward",   "leader",
-                                    "auditor",          "admin",          "anonymous"};
-#define NROLES (sizeof(roles) / sizeof(roles[0]))
-
-#define STAFF                                                                                      \
-    "grid_inspector acceptor dispatcher shift_leader department_staff community_worker "           \
-    "data_steward leader auditor admin"
-
-/* Who may perform each action. Adding an action to a route means adding it
- * here, after deciding who may. */
-static const struct {
-    const char *action;
-    const char *allowed;
-} expected[] = {
-    {"public", "resident " STAFF " anonymous"},
-    {"session", "resident " STAFF},
-    {"metrics.read", "auditor admin"},
-    {"user.read", "auditor admin"},
-    {"user.write", "admin"},
-    {"token.write", "admin"},
-    {"org.read", STAFF},
-    {"org.write", "data_steward admin"},
-};
-#define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
-
-static int has_word(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    const char *p = list;
-
-    while ((p = strstr(p, word)) != NULL) {
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-            return 1;
-        p += n;
-    }
-    return 0;
-}
-
-static const char *allowed_for(const char *action)
-{
-    size_t i;
-
-    for (i = 0; i < NEXPECTED; i++)
-        if (strcmp(expected[i].action, action) == 0)
-            return expected[i].allowed;
-    return NULL;
-}
 
 /* auth_authorize for a principal on a route. */
 static int decide(const http_route_info *rt, const char *role, const char *token_scopes, arena *a,
@@ -106,7 +58,7 @@ static void test_every_route_every_role(void **state)
     (void)state;
     assert_true(n > 0 && n < 512);
     for (i = 0; i < n; i++) {
-        const char *allowed = allowed_for(routes[i].action);
+        const char *allowed = gr_expect_allowed(routes[i].action);
         if (!allowed) {
             print_error("%s %s: action '%s' has no expectation in this test\n", routes[i].method,
                         routes[i].pattern, routes[i].action);
@@ -118,21 +70,20 @@ static void test_every_route_every_role(void **state)
                         routes[i].pattern, routes[i].action);
             bad++;
         }
-        for (k = 0; k < NROLES; k++) {
-            int want = has_word(allowed, roles[k]);
-            int rc = decide(&routes[i], roles[k], NULL, a, &err);
-            int expect_rc = want                                 ? 0
-                            : strcmp(roles[k], "anonymous") == 0 ? GR_EAUTH
-                                                                 : GR_EFORBIDDEN;
+        for (k = 0; k < gr_expect_nroles; k++) {
+            const char *role = gr_expect_roles[k];
+            int want = gr_expect_has_word(allowed, role);
+            int rc = decide(&routes[i], role, NULL, a, &err);
+            int expect_rc = want ? 0 : strcmp(role, "anonymous") == 0 ? GR_EAUTH : GR_EFORBIDDEN;
             if (rc != expect_rc) {
                 print_error("%s %s (%s) as %s: expected %d, got %d (%s)\n", routes[i].method,
-                            routes[i].pattern, routes[i].action, roles[k], expect_rc, rc, err.msg);
+                            routes[i].pattern, routes[i].action, role, expect_rc, rc, err.msg);
                 bad++;
             }
             /* A refusal says which action it refused. */
             if (rc == GR_EFORBIDDEN && !strstr(err.msg, routes[i].action)) {
                 print_error("%s %s as %s: the refusal does not name the action: %s\n",
-                            routes[i].method, routes[i].pattern, roles[k], err.msg);
+                            routes[i].method, routes[i].pattern, role, err.msg);
                 bad++;
             }
             arena_reset(a);
@@ -222,8 +173,8 @@ static void test_unknown_action_denied(void **state)
     size_t k;
 
     (void)state;
-    for (k = 0; k < NROLES; k++) {
-        assert_int_equal(decide(&rt, roles[k], NULL, a, &err), GR_EFORBIDDEN);
+    for (k = 0; k < gr_expect_nroles; k++) {
+        assert_int_equal(decide(&rt, gr_expect_roles[k], NULL, a, &err), GR_EFORBIDDEN);
         assert_non_null(strstr(err.msg, "user.raed"));
         arena_reset(a);
     }

@@ -36,5 +36,5 @@
   });
 
   fetch('/api/v1/auth/me').then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (me) { if (me) { show(me.user || me); } });
+    .then(function (me) { if (me) { csrf = me.csrf_token || null; show(me.user || me); } });
 })();

@@ -1,0 +1,51 @@
+#include "policy_expect.h"
+
+#include <string.h>
+
+const char *const gr_expect_roles[] = {"resident",         "grid_inspector", "acceptor",
+                                       "dispatcher",       "shift_leader",   "department_staff",
+                                       "community_worker", "data_steward",   "leader",
+                                       "auditor",          "admin",          "anonymous"};
+const size_t gr_expect_nroles = sizeof(gr_expect_roles) / sizeof(gr_expect_roles[0]);
+
+_Static_assert(sizeof(gr_expect_roles) / sizeof(gr_expect_roles[0]) == GR_EXPECT_NSTORED + 1,
+               "the stored roles and anonymous");
+
+#define STAFF                                                                                      \
+    "grid_inspector acceptor dispatcher shift_leader department_staff community_worker "           \
+    "data_steward leader auditor admin"
+
+const gr_expect_rule gr_expect_rules[] = {
+    {"public", "resident " STAFF " anonymous"},
+    {"session", "resident " STAFF},
+    {"metrics.read", "auditor admin"},
+    {"user.read", "auditor admin"},
+    {"user.write", "admin"},
+    {"token.write", "admin"},
+    {"org.read", STAFF},
+    {"org.write", "data_steward admin"},
+};
+const size_t gr_expect_nrules = sizeof(gr_expect_rules) / sizeof(gr_expect_rules[0]);
+
+const char *gr_expect_allowed(const char *action)
+{
+    size_t i;
+
+    for (i = 0; i < gr_expect_nrules; i++)
+        if (strcmp(gr_expect_rules[i].action, action) == 0)
+            return gr_expect_rules[i].allowed;
+    return NULL;
+}
+
+int gr_expect_has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = list;
+
+    while ((p = strstr(p, word)) != NULL) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
