@@ -5,7 +5,7 @@
 #   make bench        release build, benchmarks, docs/benchmarks.md
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
-FUZZ_RUNS ?= 20000
+FUZZ_RUNS ?= 200000
 DATA ?= data
 LISTEN ?= 127.0.0.1:8080
 CMAKE_GEN := -G Ninja

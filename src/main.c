@@ -356,8 +356,10 @@ static int cmd_import(int argc, char **argv)
 
 static int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        puts("usage: grassroots version\nPrints the version of this binary.");
+        return EXIT_OK;
+    }
     printf("grassroots %s\n", GR_VERSION);
     return EXIT_OK;
 }

@@ -168,7 +168,8 @@ static void test_cli(void **state)
     const char *bad[] = {"frobnicate", NULL};
     const char *helps[][3] = {{"serve", "--help", NULL},  {"migrate", "--help", NULL},
                               {"demo", "--help", NULL},   {"user", "--help", NULL},
-                              {"import", "--help", NULL}, {"backup", "--help", NULL}};
+                              {"import", "--help", NULL}, {"backup", "--help", NULL},
+                              {"version", "--help", NULL}};
     size_t i;
 
     (void)state;
