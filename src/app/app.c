@@ -35,6 +35,10 @@ http_router *app_router(void)
     http_route(r, "GET", "/metrics", http_handle_metrics, "metrics.read");
     auth_api_register(r);
     org_api_register(r);
+    /* wire: catalog routes */
+    /* wire: media routes */
+    /* wire: notify routes */
+    /* wire: cases routes */
     return r;
 }
 
@@ -69,6 +73,9 @@ int app_open(gr_ctx *ctx, const char *dir, gr_err *err)
     if (rc)
         goto out;
     rc = auth_ctx_open(ctx, err);
+    /* wire: catalog open */
+    /* wire: notify open */
+    /* wire: cases open */
 out:
     if (rc)
         app_close(ctx);
@@ -77,6 +84,9 @@ out:
 
 void app_close(gr_ctx *ctx)
 {
+    /* wire: cases close */
+    /* wire: notify close */
+    /* wire: catalog close */
     auth_ctx_close(ctx);
     org_ctx_close(ctx);
     db_close(ctx->db);

@@ -43,11 +43,19 @@ static const struct rule {
     {"token.write", R_ADMIN},
     {"org.read", R_STAFF},
     {"org.write", R_ADMIN | R_DATA_STEWARD},
+    /* The category catalogue and the working-day calendar are configuration. */
+    {"catalog.write", R_ADMIN},
+    {"calendar.write", R_ADMIN},
+    /* Anyone may upload evidence for a report (anonymous reporting is allowed);
+     * who may read it follows the case it belongs to. */
+    {"media.upload", R_SIGNED_IN | R_ANONYMOUS},
+    {"webhook.write", R_ADMIN},
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
-const char *const policy_actions[] = {"public",     "session",     "metrics.read", "user.read",
-                                      "user.write", "token.write", "org.read",     "org.write"};
+const char *const policy_actions[] = {
+    "public",   "session",   "metrics.read",  "user.read",      "user.write",   "token.write",
+    "org.read", "org.write", "catalog.write", "calendar.write", "media.upload", "webhook.write"};
 const size_t policy_nactions = sizeof(policy_actions) / sizeof(policy_actions[0]);
 
 _Static_assert(sizeof(policy_actions) / sizeof(policy_actions[0]) == NRULES,

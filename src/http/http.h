@@ -23,6 +23,9 @@
 struct mg_connection;
 struct org_ctx;
 struct auth_ctx;
+struct catalog_ctx;
+struct notify_ctx;
+struct cases_ctx;
 typedef struct http_router http_router;
 
 /*

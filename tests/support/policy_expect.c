@@ -24,6 +24,10 @@ const gr_expect_rule gr_expect_rules[] = {
     {"token.write", "admin"},
     {"org.read", STAFF},
     {"org.write", "data_steward admin"},
+    {"catalog.write", "admin"},
+    {"calendar.write", "admin"},
+    {"media.upload", "resident " STAFF " anonymous"},
+    {"webhook.write", "admin"},
 };
 const size_t gr_expect_nrules = sizeof(gr_expect_rules) / sizeof(gr_expect_rules[0]);
 
