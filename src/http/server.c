@@ -8,11 +8,15 @@
 #include "base/timeutil.h"
 
 #include <civetweb.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_BODY_LIMIT (1024 * 1024)
 
@@ -124,6 +128,81 @@ int http_send_empty(http_req *req, int status)
               "%s\r\n\r\n",
               status, reason(status), req->request_id, req->extra_headers ? req->extra_headers : "",
               SECURITY_HEADERS);
+    return 0;
+}
+
+/* Whether an If-None-Match value (a list of entity tags, or *) names etag.
+ * The comparison is weak, as RFC 9110 asks for If-None-Match. */
+static int etag_listed(const char *list, const char *etag)
+{
+    size_t n = strlen(etag);
+    const char *p = list;
+
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        if (*p == '"' && strncmp(p + 1, etag, n) == 0 && p[n + 1] == '"')
+            return 1;
+        p = strchr(p, ',');
+    }
+    return 0;
+}
+
+int http_send_file(http_req *req, int status, const char *type, const char *path,
+                   const char *cache_control, const char *etag)
+{
+    enum { CHUNK = 64 * 1024 };
+    int head = strcmp(req->method, "HEAD") == 0;
+    const char *tag = etag ? arena_printf(req->arena, "ETag: \"%s\"\r\n", etag) : "";
+    const char *cc = cache_control ? cache_control : "no-store";
+    struct stat sb;
+    char *chunk;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return err_set(&req->err, GR_ENOTFOUND, "", "no such file");
+    }
+    if (etag && etag_listed(http_header(req, "If-None-Match"), etag)) {
+        close(fd);
+        req->status = 304;
+        mg_printf(req->conn,
+                  "HTTP/1.1 304 %s\r\n%sCache-Control: %s\r\nX-Request-Id: %s\r\n%s%s\r\n\r\n",
+                  reason(304), tag, cc, req->request_id,
+                  req->extra_headers ? req->extra_headers : "", SECURITY_HEADERS);
+        return 0;
+    }
+    req->status = status;
+    mg_printf(req->conn,
+              "HTTP/1.1 %d %s\r\n"
+              "Content-Type: %s\r\n"
+              "Content-Length: %lld\r\n"
+              "Cache-Control: %s\r\n"
+              "%s"
+              "X-Request-Id: %s\r\n"
+              "%s"
+              "%s\r\n\r\n",
+              status, reason(status), type, (long long)sb.st_size, cc, tag, req->request_id,
+              req->extra_headers ? req->extra_headers : "", SECURITY_HEADERS);
+    chunk = head ? NULL : arena_alloc(req->arena, CHUNK);
+    while (chunk) {
+        n = read(fd, chunk, CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            log_msg(LOG_ERROR, "http.file", "request %s: read failed: %s", req->request_id,
+                    strerror(errno));
+        /* A client that went away ends the copy too. */
+        if (n <= 0 || mg_write(req->conn, chunk, (size_t)n) <= 0)
+            break;
+    }
+    close(fd);
     return 0;
 }
 

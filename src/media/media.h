@@ -13,11 +13,11 @@
 typedef struct media_info {
     int64_t id;
     char sha256[65];
-    const char *type;      /* "image/jpeg" | "image/png" | "image/webp" | "video/mp4" */
+    const char *type; /* "image/jpeg" | "image/png" | "image/webp" | "video/mp4" */
     int64_t size;
-    int64_t uploaded_by;   /* user id, 0 when anonymous */
-    int is_public;         /* readable by anyone */
-    int64_t scope_org_id;  /* when linked: staff in this subtree may read it */
+    int64_t uploaded_by;    /* user id, 0 when anonymous */
+    int is_public;          /* readable by anyone */
+    int64_t scope_org_id;   /* when linked: staff in this subtree may read it */
     const char *owner_kind; /* "case" ... or NULL while unlinked */
     int64_t owner_id;
     int64_t created_at;

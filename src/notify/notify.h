@@ -28,6 +28,10 @@ int notify_notice(db_conn *c, int64_t user_id, const char *kind, const char *tex
 
 /* The pluggable sender for SMS / e-mail; the default logs the message id only. */
 typedef int (*notify_sender)(const char *channel, const char *to, const char *text, void *arg);
+/* fn NULL: back to the default. */
 void notify_set_sender(notify_sender fn, void *arg);
+/* Sends through the current sender: channel "sms" or "email". Not durable and
+ * possibly slow: call it after the write it reports, never inside one. */
+int notify_send(const char *channel, const char *to, const char *text, gr_err *err);
 
 #endif

@@ -11,7 +11,6 @@
 #include "base/timeutil.h"
 #include "geo/coord.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,24 +494,6 @@ static int handle_dept_delete(http_req *req)
 
 /* ---- locate ---- */
 
-/* A required finite number from the query string. */
-static int query_number(http_req *req, const char *name, double *out)
-{
-    const char *v = http_query(req, name);
-    char *end;
-
-    if (!v || !*v)
-        return err_set(&req->err, GR_EINVAL, name, "is required");
-    /* Plain decimals only: strtod would also take " 1", "0x1p4" and "inf". */
-    if (strspn(v, "0123456789+-.eE") != strlen(v))
-        return err_set(&req->err, GR_EINVAL, name, "must be a number in decimal degrees");
-    errno = 0;
-    *out = strtod(v, &end);
-    if (errno || *end || !isfinite(*out))
-        return err_set(&req->err, GR_EINVAL, name, "must be a number in decimal degrees");
-    return 0;
-}
-
 static int handle_locate(http_req *req)
 {
     const char *crs_name = http_query(req, "crs");
@@ -523,9 +504,9 @@ static int handle_locate(http_req *req)
     db_conn *c;
     int rc;
 
-    rc = query_number(req, "lat", &lat);
+    rc = http_query_number(req, "lat", &lat);
     if (!rc)
-        rc = query_number(req, "lon", &lon);
+        rc = http_query_number(req, "lon", &lon);
     if (!rc)
         rc = geo_check_latlon(lat, lon, &req->err);
     if (!rc && crs_name && geo_crs_parse(crs_name, &crs))

@@ -398,6 +398,61 @@ int org_require_scope(http_req *req, int64_t unit)
     return 0;
 }
 
+/* The parent and kind of unit id: DB_ROW, DB_DONE (no such unit) or an error. */
+static int unit_parent_kind(db_conn *c, int64_t id, int64_t *parent, int *kind, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, "SELECT parent_id, kind FROM org_units WHERE id = ?", err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, id);
+    rc = db_step(st, err);
+    if (rc == DB_ROW) {
+        *parent = db_col_int(st, 0);
+        *kind = org_kind_parse(db_col_text(st, 1));
+    }
+    db_done(st);
+    return rc;
+}
+
+int org_unit_levels(db_conn *c, int64_t unit, int64_t ids[5], gr_err *err)
+{
+    int64_t id = unit, parent = 0;
+    int guard, kind = -1, rc = DB_ROW;
+
+    memset(ids, 0, ORG_NKINDS * sizeof(ids[0]));
+    /* Walk up by parent_id; the depth is bounded by the kinds. */
+    for (guard = 0; id && guard < ORG_NKINDS && rc == DB_ROW; guard++) {
+        rc = unit_parent_kind(c, id, &parent, &kind, err);
+        if (rc == DB_ROW && kind >= 0)
+            ids[kind] = id;
+        id = parent;
+    }
+    if (rc == DB_DONE && guard == 1)
+        return err_set(err, GR_ENOTFOUND, "id", "no org unit with id %" PRId64, unit);
+    return rc < 0 ? rc : 0;
+}
+
+int org_dept_unit(db_conn *c, int64_t dept_id, int64_t *org_id, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, "SELECT org_id FROM departments WHERE id = ?", err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, dept_id);
+    rc = db_step(st, err);
+    if (rc == DB_ROW) {
+        *org_id = db_col_int(st, 0);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = err_set(err, GR_ENOTFOUND, "department_id", "no department with id %" PRId64, dept_id);
+    }
+    db_done(st);
+    return rc;
+}
+
 int org_unit_find_code(db_conn *c, const char *code, int64_t *id, gr_err *err)
 {
     db_stmt *st = db_prepare(c, "SELECT id FROM org_units WHERE code = ?", err);

@@ -197,9 +197,4 @@ typedef struct org_import_stats {
 int org_import_divisions(gr_ctx *ctx, const char *dir, const char *root, FILE *report,
                          org_import_stats *st, gr_err *err);
 
-/* ---- demo geometry (org_demo.c), for the tests ---- */
-
-/* The demo district's rectangle: west, south, east, north (degrees). */
-void org_demo_extent(double *w, double *s, double *e, double *n);
-
 #endif

@@ -79,6 +79,20 @@ int gr_cli(const gr_server *s, char *out, size_t outlen, const char *const *args
     return run_capture(argv, out, outlen);
 }
 
+int64_t gr_sql_int(const gr_server *s, const char *sql)
+{
+    char cmd[2048], line[64] = "";
+    FILE *f;
+
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/grassroots.db' \"%s\"", s->dir, sql);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    assert_int_equal(pclose(f), 0);
+    return strtoll(line, NULL, 10);
+}
+
 void gr_server_start(gr_server *s, int demo)
 {
     char tmpl[] = "/tmp/grassroots-test-XXXXXX";
@@ -211,6 +225,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 long gr_request(gr_client *c, const char *method, const char *path, const char *content_type,
                 const char *body, gr_resp *out)
 {
+    return gr_request_bin(c, method, path, content_type, body, body ? strlen(body) : 0, out);
+}
+
+long gr_request_bin(gr_client *c, const char *method, const char *path, const char *content_type,
+                    const void *body, size_t len, gr_resp *out)
+{
     CURL *h = c->curl;
     struct curl_slist *hdrs = NULL;
     struct sink b = {NULL, 0}, hd = {NULL, 0};
@@ -225,7 +245,7 @@ long gr_request(gr_client *c, const char *method, const char *path, const char *
     curl_easy_setopt(h, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         snprintf(line, sizeof(line), "Content-Type: %s",
                  content_type ? content_type : "application/json");
         hdrs = curl_slist_append(hdrs, line);

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct gr_server {
@@ -33,6 +34,11 @@ int gr_teardown_server(void **state);
 /* Runs `grassroots ARGS...` against the server's data directory (--data added);
  * returns the exit status; stdout is captured into out (may be NULL). */
 int gr_cli(const gr_server *s, char *out, size_t outlen, const char *const *args);
+
+/* Runs sql with the sqlite3 shell on s's database (to set up what no route does
+ * yet, or to count rows): the first column of the first line of its output as
+ * an integer, 0 when there is none. Fails the test when sqlite3 does. */
+int64_t gr_sql_int(const gr_server *s, const char *sql);
 
 typedef struct gr_resp {
     long status;
@@ -60,6 +66,9 @@ void gr_client_free(gr_client *c);
  * gr_resp_free). */
 long gr_request(gr_client *c, const char *method, const char *path, const char *content_type,
                 const char *body, gr_resp *out);
+/* gr_request with a body of len bytes that may hold any byte (a file). */
+long gr_request_bin(gr_client *c, const char *method, const char *path, const char *content_type,
+                    const void *body, size_t len, gr_resp *out);
 /* Convenience: JSON body built from a jansson value (stolen). */
 long gr_request_json(gr_client *c, const char *method, const char *path, json_t *body,
                      gr_resp *out);

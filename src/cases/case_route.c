@@ -1,0 +1,133 @@
+/*
+ * Routing: a place becomes its unit chain (grid → community → street →
+ * district → city), and category + place become the department that handles
+ * the case. The rule table maps category × org subtree → department; the
+ * most specific rule wins: the nearest unit of the chain first (grid before
+ * community before street ...), and at each unit the leaf category before its
+ * major class. No rule: the category's default department. None: the
+ * territorial street (属地兜底: no department, handler_org_id = street).
+ */
+#include "cases/case_model.h"
+
+#include "org/org.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void chain_set(case_rec *r, const int64_t ids[5])
+{
+    r->city_id = ids[0];
+    r->district_id = ids[1];
+    r->street_id = ids[2];
+    r->community_id = ids[3];
+    r->grid_id = ids[4];
+}
+
+int case_locate(gr_ctx *ctx, db_conn *c, double lat, double lon, case_rec *r, gr_err *err)
+{
+    int64_t grid = org_grid_at(ctx, lat, lon), ids[5];
+    int rc;
+
+    if (!grid)
+        return err_set(err, GR_EINVAL, "lat", "the point is outside every grid");
+    rc = org_unit_levels(c, grid, ids, err);
+    /* The grid may have been deleted between the index and this read. */
+    if (rc == GR_ENOTFOUND)
+        return err_set(err, GR_EINVAL, "lat", "the point is outside every grid");
+    if (!rc)
+        chain_set(r, ids);
+    return rc;
+}
+
+int case_locate_unit(db_conn *c, int64_t unit, case_rec *r, gr_err *err)
+{
+    int64_t ids[5] = {0};
+    int rc = unit ? org_unit_levels(c, unit, ids, err) : 0;
+
+    if (rc == GR_ENOTFOUND)
+        return err_set(err, GR_EINVAL, "lat",
+                       "is required: the entering account has no unit to place the case in");
+    if (!rc)
+        chain_set(r, ids);
+    return rc;
+}
+
+int case_category_check(db_conn *c, arena *a, int64_t id, cat_info *out, gr_err *err)
+{
+    return catalog_check_filable(c, a, id, "category_id", out, err);
+}
+
+/* The most specific rule for the leaf category and its major class over the
+ * chain; *dept 0 when none applies. */
+static int rule_find(db_conn *c, const case_rec *r, int64_t major, int64_t *dept, gr_err *err)
+{
+    db_stmt *st = db_prepare(
+        c,
+        "SELECT department_id FROM routing_rules WHERE category_id IN (?1, ?2) AND org_id IN "
+        "(?3, ?4, ?5, ?6, ?7) ORDER BY CASE org_id WHEN ?3 THEN 0 WHEN ?4 THEN 1 WHEN ?5 THEN 2 "
+        "WHEN ?6 THEN 3 ELSE 4 END, category_id != ?1 LIMIT 1",
+        err);
+    int rc;
+
+    *dept = 0;
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, r->category_id);
+    db_bind_int(st, 2, major ? major : r->category_id);
+    /* 0 matches no unit: ids are positive. */
+    db_bind_int(st, 3, r->grid_id);
+    db_bind_int(st, 4, r->community_id);
+    db_bind_int(st, 5, r->street_id);
+    db_bind_int(st, 6, r->district_id);
+    db_bind_int(st, 7, r->city_id);
+    rc = db_step(st, err);
+    if (rc == DB_ROW)
+        *dept = db_col_int(st, 0);
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int case_route(db_conn *c, arena *a, case_rec *r, gr_err *err)
+{
+    cat_info cat;
+    int64_t dept = 0;
+    int rc;
+
+    r->department_id = 0;
+    r->handler_org_id = 0;
+    if (!r->category_id)
+        return 0;
+    rc = catalog_get(c, a, r->category_id, &cat, err);
+    if (!rc)
+        rc = rule_find(c, r, cat.parent_id, &dept, err);
+    if (rc)
+        return rc;
+    if (!dept)
+        dept = cat.default_department_id;
+    if (dept)
+        r->department_id = dept;
+    else
+        r->handler_org_id = r->street_id ? r->street_id : case_scope_unit(r);
+    return 0;
+}
+
+int case_rule_put(db_conn *c, int64_t category_id, int64_t org_id, int64_t department_id,
+                  int64_t now, gr_err *err)
+{
+    db_stmt *st = db_prepare(c,
+                             "INSERT INTO routing_rules (category_id, org_id, department_id, "
+                             "created_at) VALUES (?, ?, ?, ?) ON CONFLICT (category_id, org_id) "
+                             "DO UPDATE SET department_id = excluded.department_id",
+                             err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, category_id);
+    db_bind_int(st, 2, org_id);
+    db_bind_int(st, 3, department_id);
+    db_bind_int(st, 4, now);
+    rc = db_run(st, err);
+    db_done(st);
+    return rc;
+}
