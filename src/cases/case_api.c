@@ -250,16 +250,22 @@ static int view_finish(http_req *req, db_conn *c, const case_rec *r, enum view v
     return 0;
 }
 
-/* A case for staff whose scope covers it: 404, or 403 outside the scope. */
-static int staff_case(http_req *req, db_conn *c, int64_t id, case_rec *r)
+/* A case for staff whose scope (and, for department staff, department)
+ * covers it: 404, or 403 outside them. wrote: the answer to the caller's own
+ * write, shown even when it took the case out of the department (a return). */
+static int staff_case(http_req *req, db_conn *c, int64_t id, int wrote, case_rec *r)
 {
     int rc = case_get(c, req->arena, id, r, &req->err);
+    case_actor who;
 
-    return rc ? rc : org_require_scope(req, case_scope_unit(r));
+    if (!rc)
+        rc = org_require_scope(req, case_scope_unit(r));
+    case_actor_from(&req->who, &who);
+    return rc || wrote ? rc : case_department_check(&who, r, &req->err);
 }
 
 /* The staff's view, for staff whose scope covers the case. */
-static int staff_view(http_req *req, int64_t id, json_t **out)
+static int staff_view(http_req *req, int64_t id, int wrote, json_t **out)
 {
     db_conn *c = case_reader(req);
     const char *contact = NULL;
@@ -268,7 +274,7 @@ static int staff_view(http_req *req, int64_t id, json_t **out)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = staff_case(req, c, id, &r);
+    rc = staff_case(req, c, id, wrote, &r);
     if (!rc)
         rc = contact_for(req, c, &r, &contact);
     if (rc)
@@ -295,14 +301,17 @@ static int resident_view(http_req *req, int64_t id, json_t **out)
     if (rc)
         return rc;
     *out = case_resident_json(&r);
+    /* Who joined another's report sees no part of that reporter's contact. */
+    if (r.reporter_user_id != req->who.user_id)
+        json_object_set_new(*out, "contact", json_null());
     return view_finish(req, c, &r, VIEW_RESIDENT, *out);
 }
 
-/* Staff get the staff view; residents the reporter's. */
+/* After the caller's own write: staff get the staff view; residents the reporter's. */
 static int send_case(http_req *req, int status, int64_t id)
 {
     json_t *o = NULL;
-    int rc = role_is(req, "resident") ? resident_view(req, id, &o) : staff_view(req, id, &o);
+    int rc = role_is(req, "resident") ? resident_view(req, id, &o) : staff_view(req, id, 1, &o);
 
     return rc ? rc : http_send_json(req, status, o);
 }
@@ -429,15 +438,31 @@ static int report_input(http_req *req, json_t *body, case_input *in)
     return rc;
 }
 
-static json_t *nearby_json(const case_nearby *v, size_t n)
+/* Whether the caller may learn that case r exists: residents and anonymous
+ * callers only of public cases (a private case's place and state are its
+ * reporter's business), staff of the cases in their subtree. */
+static int nearby_visible(http_req *req, db_conn *c, const case_rec *r)
+{
+    const char *role = req->who.role;
+
+    if (r->is_public)
+        return 1;
+    if (!role || strcmp(role, "anonymous") == 0 || strcmp(role, "resident") == 0)
+        return 0;
+    return req->who.scope_org_id && org_is_within(c, req->who.scope_org_id, case_scope_unit(r));
+}
+
+static json_t *nearby_json(http_req *req, db_conn *c, const case_nearby *v, size_t n)
 {
     json_t *a = json_array();
     size_t i;
 
     for (i = 0; i < n; i++) {
         const case_rec *r = &v[i].rec;
-        json_t *o =
-            json_pack("{s:I, s:s, s:o, s:s, s:i, s:o}", "id", (json_int_t)r->id, "public_code",
+        json_t *o;
+        if (!nearby_visible(req, c, r))
+            continue;
+        o = json_pack("{s:I, s:s, s:o, s:s, s:i, s:o}", "id", (json_int_t)r->id, "public_code",
                       r->public_code, "category_id", case_json_id(r->category_id), "state",
                       case_state_name(r->state), "distance_m", (int)lround(v[i].distance_m),
                       "created_at", case_json_time(r->created_at));
@@ -461,7 +486,7 @@ static json_t *duplicates_for(http_req *req, int64_t id)
         case_find_nearby(c, req->arena, r.lat, r.lon, r.category_id, r.id, time_now_ms(), &v, &n,
                          &e))
         return json_array();
-    return nearby_json(v, n);
+    return nearby_json(req, c, v, n);
 }
 
 /* Anonymous reporters get their receipt: the code to quote on the phone. */
@@ -500,7 +525,13 @@ static int handle_report(http_req *req)
     if (!rc && !req->who.user_id)
         rc = receipt_view(req, id, &o);
     else if (!rc)
-        rc = role_is(req, "resident") ? resident_view(req, id, &o) : staff_view(req, id, &o);
+        rc = role_is(req, "resident") ? resident_view(req, id, &o) : staff_view(req, id, 1, &o);
+    /* Staff who report outside their scope (passing through another street)
+     * get the receipt: the case was written, it is not theirs to work on. */
+    if (rc == GR_EFORBIDDEN && id) {
+        err_clear(&req->err);
+        rc = receipt_view(req, id, &o);
+    }
     if (rc)
         return rc;
     json_object_set_new(o, "duplicates", duplicates_for(req, id));
@@ -514,7 +545,7 @@ static int handle_report(http_req *req)
 static int handle_get(http_req *req)
 {
     json_t *o = NULL;
-    int rc = staff_view(req, http_param_int(req, "id"), &o);
+    int rc = staff_view(req, http_param_int(req, "id"), 0, &o);
 
     return rc ? rc : http_send_json(req, 200, o);
 }
@@ -530,7 +561,7 @@ static int handle_timeline(http_req *req)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = staff_case(req, c, id, &r);
+    rc = staff_case(req, c, id, 0, &r);
     if (!rc)
         rc = case_timeline(c, req->arena, id, &ev, &n, &req->err);
     return rc ? rc : http_send_page(req, timeline_json(req, ev, n, VIEW_STAFF), 0, 0);
@@ -562,7 +593,7 @@ static int handle_nearby(http_req *req)
     if (!c)
         return GR_EUNAVAIL;
     rc = case_find_nearby(c, req->arena, wlat, wlon, category, 0, time_now_ms(), &v, &n, &req->err);
-    return rc ? rc : http_send_page(req, nearby_json(v, n), 0, 0);
+    return rc ? rc : http_send_page(req, nearby_json(req, c, v, n), 0, 0);
 }
 
 static json_t *my_item_json(const void *item)

@@ -11,6 +11,7 @@
 #include "auth/policy.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "media/media.h"
 #include "org/org.h"
 
 #include <inttypes.h>
@@ -101,6 +102,12 @@ static int dispatch_target(struct flow *f, gr_err *err)
                            f->in->department_id);
         if (rc)
             return rc;
+        /* A department serves its unit's subtree: one elsewhere could never
+         * sign it (the case is outside its staff's scope). */
+        if (!org_is_within(f->c, unit, case_scope_unit(n)))
+            return err_set(err, GR_EINVAL, "department_id",
+                           "department %" PRId64 " does not serve the place of case %" PRId64,
+                           f->in->department_id, n->id);
         n->department_id = f->in->department_id;
         n->handler_org_id = 0;
     } else if (!n->department_id && !n->handler_org_id) {
@@ -146,6 +153,10 @@ static int classify(struct flow *f, gr_err *err)
         n->area_class = in->area_class;
     if (!rc && in->has_point)
         rc = case_geo_put(f->c, n, err);
+    /* The evidence follows the case to its unit: who may read it is whoever
+     * the case's scope now covers. */
+    if (!rc && in->has_point)
+        rc = media_set_visibility(f->c, "case", n->id, -1, case_scope_unit(n), err);
     if (!rc && moved)
         rc = case_route(f->c, f->a, n, err);
     return rc;
@@ -338,6 +349,20 @@ static int check_merge(struct flow *f, gr_err *err)
     return rc;
 }
 
+/* Staff merge only into a case their scope covers: a merge writes on the
+ * target (reporters, timeline) and names its code back. */
+static int check_merge_staff(struct flow *f, gr_err *err)
+{
+    case_rec t;
+    int rc = check_merge(f, err);
+
+    if (!rc)
+        rc = case_get(f->c, f->a, f->into, &t, err);
+    if (!rc && !org_is_within(f->c, f->who->scope_org_id, case_scope_unit(&t)))
+        rc = err_set(err, GR_EFORBIDDEN, "into", "case %" PRId64 " is outside your scope", f->into);
+    return rc;
+}
+
 static int check_supervise(struct flow *f, gr_err *err)
 {
     return note_required(f, "the supervision instruction (督办意见)", err);
@@ -412,7 +437,7 @@ static const struct transition flow_table[] = {
     {"confirm", S(CS_HANDLED), CS_VERIFIED, check_none, 1, NULL},
     {"close", S(CS_VERIFIED), CS_CLOSED, check_close, 0, "已办结，欢迎评价"},
     {"cancel", S_OPEN, CS_CANCELLED, check_cancel, 0, "已作废"},
-    {"merge", S(CS_REPORTED) | S(CS_ACCEPTED) | S(CS_FILED), CS_MERGED, check_merge, 0,
+    {"merge", S(CS_REPORTED) | S(CS_ACCEPTED) | S(CS_FILED), CS_MERGED, check_merge_staff, 0,
      "与已有问题合并办理"},
     {"supervise", S_OPEN, TO_STAYS, check_supervise, 0, NULL},
     {"review", S(CS_REVIEW), TO_CHECK, check_review, 0, "已复核"},
@@ -495,7 +520,7 @@ static int who_check(struct flow *f, gr_err *err)
                        f->cur.id);
     }
     if (w->scope_org_id > 0 && org_is_within(f->c, w->scope_org_id, unit))
-        return 0;
+        return case_department_check(w, &f->cur, err);
     return err_set(err, GR_EFORBIDDEN, "", "case %" PRId64 " is outside your scope", f->cur.id);
 }
 
@@ -592,6 +617,11 @@ static int transition_fn(db_conn *c, void *arg, gr_err *err)
     if (f->t->to >= 0)
         f->next.state = (case_state)f->t->to;
     rc = f->t->check(f, err);
+    /* An extension is asked for the department's handling: a case that
+     * leaves the department (handled, returned) takes no pending request on
+     * to its next handling step. */
+    if (!(S(f->next.state) & S_AT_DEPT))
+        f->next.ext_until = 0;
     if (!rc)
         rc = flow_apply(f, err);
 out:

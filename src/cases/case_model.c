@@ -425,6 +425,15 @@ int case_is_reporter(db_conn *c, int64_t case_id, int64_t user_id)
     return rc;
 }
 
+int case_department_check(const case_actor *who, const case_rec *r, gr_err *err)
+{
+    if (!who->role || strcmp(who->role, "department_staff") != 0)
+        return 0;
+    if (who->department_id ? r->department_id == who->department_id : !r->department_id)
+        return 0;
+    return err_set(err, GR_EFORBIDDEN, "", "case %" PRId64 " is not your department's", r->id);
+}
+
 int case_media_check(const int64_t *media, size_t n, gr_err *err)
 {
     size_t i, k;
@@ -818,6 +827,28 @@ static int intake_prepare(struct create_w *w, const char *channel, gr_err *err)
     return rc;
 }
 
+/* A reporter's duplicate_of names one of the candidates intake offers
+ * (within 250 m and 7 days of the report): joining makes them a reporter of
+ * that case, who reads it under "my cases", confirms and rates it, so an
+ * arbitrary case id is refused. Staff entering a case without a place
+ * (hotline, counter) merge as they may anyway. */
+static int duplicate_check(db_conn *c, arena *a, const case_rec *r, int64_t target, gr_err *err)
+{
+    case_rec t;
+    int rc;
+
+    if (!target || !r->has_point)
+        return 0;
+    rc = case_get(c, a, target, &t, err);
+    if (rc == GR_ENOTFOUND ||
+        (!rc && (!t.has_point || t.created_at < r->created_at - CASE_DUP_DAYS * 86400000LL ||
+                 geo_distance_m(r->lat, r->lon, t.lat, t.lon) > CASE_DUP_RADIUS_M)))
+        rc = err_set(err, GR_EINVAL, "duplicate_of",
+                     "case %" PRId64 " is not a case reported within %d m in the last %d days",
+                     target, CASE_DUP_RADIUS_M, CASE_DUP_DAYS);
+    return rc;
+}
+
 int case_create(gr_ctx *ctx, const case_actor *who, const case_input *in, int64_t *id, gr_err *err)
 {
     struct create_w *w = calloc(1, sizeof(*w));
@@ -842,6 +873,8 @@ int case_create(gr_ctx *ctx, const case_actor *who, const case_input *in, int64_
      * writer (everyone's bottleneck) does not wait for them. */
     if (!rc)
         rc = intake_place(w, db_reader(ctx->db), a, err);
+    if (!rc)
+        rc = duplicate_check(db_reader(ctx->db), a, &w->r, in->duplicate_of, err);
     if (!rc)
         rc = db_write(ctx->db, create_fn, w, err);
     if (!rc) {

@@ -76,6 +76,12 @@ int case_reporter_add(db_conn *c, int64_t case_id, int64_t source_case_id, int64
 /* Moves every reporter of case from to case into (a merge). */
 int case_reporters_move(db_conn *c, int64_t from, int64_t into, int64_t now, gr_err *err);
 
+/* Department staff see and act on their department's cases only and, without
+ * a department, on the territorial ones (no department_id), as their work
+ * lists do: GR_EFORBIDDEN otherwise. 0 for every other role (their scope is
+ * checked apart). */
+int case_department_check(const case_actor *who, const case_rec *r, gr_err *err);
+
 /* Whether the media ids are well-formed (positive, no repeats, at most CASE_MEDIA_MAX). */
 int case_media_check(const int64_t *media, size_t n, gr_err *err);
 

@@ -31,7 +31,8 @@ int media_get(db_conn *c, arena *a, int64_t id, media_info *out, gr_err *err);
  * it already belongs to another owner. */
 int media_link(db_conn *c, int64_t media_id, const char *owner_kind, int64_t owner_id,
                int is_public, int64_t scope_org_id, gr_err *err);
-/* Inside a db_write function: the owner's visibility changed. */
+/* Inside a db_write function: the owner's visibility changed. is_public -1:
+ * each medium keeps its own (the owner only moved to scope_org_id). */
 int media_set_visibility(db_conn *c, const char *owner_kind, int64_t owner_id, int is_public,
                          int64_t scope_org_id, gr_err *err);
 

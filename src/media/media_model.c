@@ -338,14 +338,14 @@ int media_set_visibility(db_conn *c, const char *owner_kind, int64_t owner_id, i
     if (rc)
         return rc;
     st = db_prepare(c,
-                    "UPDATE media SET is_public = ?3, scope_org_id = ?4 "
-                    "WHERE owner_kind = ?1 AND owner_id = ?2",
+                    "UPDATE media SET is_public = CASE WHEN ?3 < 0 THEN is_public ELSE ?3 END, "
+                    "scope_org_id = ?4 WHERE owner_kind = ?1 AND owner_id = ?2",
                     err);
     if (!st)
         return GR_EINTERNAL;
     db_bind_text(st, 1, owner_kind);
     db_bind_int(st, 2, owner_id);
-    db_bind_int(st, 3, is_public ? 1 : 0);
+    db_bind_int(st, 3, is_public < 0 ? -1 : is_public ? 1 : 0);
     bind_scope(st, 4, scope_org_id);
     rc = db_run(st, err);
     db_done(st);

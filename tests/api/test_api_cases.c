@@ -358,8 +358,11 @@ static void test_walk_anonymous(void **state)
     assert_int_equal(req(&cl[DISPATCHER], "GET", path, NULL, &r), 200);
     assert_string_equal(jstr(r.json, "contact"), "139****1234");
     gr_resp_free(&r);
-    assert_int_equal(req(&cl[DEPT], "GET", path, NULL, &r), 200);
+    assert_int_equal(req(&cl[LEADER], "GET", path, NULL, &r), 200);
     assert_string_equal(jstr(r.json, "contact"), "139****1234");
+    gr_resp_free(&r);
+    /* Not routed to a department yet: not the department staff's to read. */
+    assert_int_equal(req(&cl[DEPT], "GET", path, NULL, &r), 403);
     gr_resp_free(&r);
     walk(id);
     /* The public page: no reporter, no contact, no address, state changes only. */
@@ -765,10 +768,21 @@ static void test_duplicates(void **state)
     }
     assert_true(found);
     gr_resp_free(&r);
-    /* The public lookup; a private case shows no words. */
+    /* The public lookup shows public cases only: that a private case exists,
+     * where and in what state, is its reporter's business. */
     snprintf(path, sizeof(path), "/api/v1/cases/nearby?lat=%.9f&lon=%.9f&category_id=%lld", olat,
              olon, (long long)e0110);
     assert_int_equal(req(&anon, "GET", path, NULL, &r), 200);
+    found = 0;
+    json_array_foreach(json_object_get(r.json, "items"), i, d)
+    {
+        assert_true(jint(d, "id") != second);
+        found |= jint(d, "id") == first;
+    }
+    assert_true(found);
+    gr_resp_free(&r);
+    /* Staff in scope see the private one too, without its words. */
+    assert_int_equal(req(&cl[ACCEPTOR], "GET", path, NULL, &r), 200);
     found = 0;
     json_array_foreach(json_object_get(r.json, "items"), i, d)
     {
@@ -806,6 +820,89 @@ static void test_duplicates(void **state)
              "SELECT count(*) FROM notices WHERE subject_id = %lld AND kind = 'case.accepted'",
              (long long)first);
     assert_int_equal(count_rows(path), 1);
+}
+
+/* Department staff read and add to their department's cases only, as their
+ * work lists show them. */
+static void test_department_scope(void **state)
+{
+    char extra[64], path[128];
+    int64_t id, own;
+    gr_resp r;
+
+    (void)state;
+    snprintf(extra, sizeof(extra), "\"category_id\":%lld", (long long)cat("E0406"));
+    id = report(&cl[RESIDENT], extra, glat, glon, NULL);
+    own = report(&cl[RESIDENT], extra, glat, glon, NULL);
+    step(ACCEPTOR, id, "accept", NULL, "accepted");
+    step(SHIFT, id, "file", NULL, "filed");
+    step(ACCEPTOR, own, "accept", NULL, "accepted");
+    step(SHIFT, own, "file", NULL, "filed");
+    snprintf(extra, sizeof(extra), "\"department_id\":%lld", (long long)swj);
+    step(DISPATCHER, id, "dispatch", extra, "dispatched");
+    snprintf(extra, sizeof(extra), "\"department_id\":%lld", (long long)cgw);
+    step(DISPATCHER, own, "dispatch", extra, "dispatched");
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)id);
+    assert_int_equal(req(&cl[DEPT], "GET", path, NULL, &r), 403);
+    gr_assert_problem(&r, 403, NULL);
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld/timeline", (long long)id);
+    assert_int_equal(req(&cl[DEPT], "GET", path, NULL, &r), 403);
+    gr_resp_free(&r);
+    assert_int_equal(act(&cl[DEPT], id, "info", "\"note\":\"补充说明\"", &r), 403);
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path),
+             "SELECT count(*) FROM case_events WHERE case_id = %lld AND action = 'info'",
+             (long long)id);
+    assert_int_equal(count_rows(path), 0);
+    /* Its own department's case it reads and adds to. */
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)own);
+    assert_int_equal(req(&cl[DEPT], "GET", path, NULL, &r), 200);
+    gr_resp_free(&r);
+    step(DEPT, own, "info", "\"note\":\"补充说明\"", "dispatched");
+}
+
+/* Staff who report a problem outside their scope (a community worker passing
+ * through another street) get their receipt, not a 403 for a case that was
+ * written. */
+static void test_report_outside_scope(void **state)
+{
+    int64_t before = count_rows("SELECT count(*) FROM cases"), id;
+    gr_resp r;
+
+    (void)state;
+    id = report(&cl[COMMUNITY], NULL, olat, olon, &r);
+    assert_true(id > 0);
+    assert_int_equal(strlen(jstr(r.json, "public_code")), 14);
+    assert_string_equal(jstr(r.json, "state"), "reported");
+    assert_null(json_object_get(r.json, "timeline"));
+    gr_resp_free(&r);
+    assert_int_equal(count_rows("SELECT count(*) FROM cases"), before + 1);
+}
+
+/* A reporter joins only a case intake offered (250 m, 7 days), and does not
+ * see the first reporter's contact in the case joined. */
+static void test_duplicate_of_limits(void **state)
+{
+    char extra[64], body[512], path[96];
+    int64_t target, far;
+    gr_resp r;
+
+    (void)state;
+    target = report(&anon, "\"contact\":\"13900004321\"", olat, olon, NULL);
+    far = report(&anon, "\"contact\":\"13900004322\"", glat, glon, NULL);
+    snprintf(body, sizeof(body),
+             "{\"title\":\"占道\",\"description\":\"又看到\",\"lat\":%.9f,\"lon\":%.9f,"
+             "\"duplicate_of\":%lld}",
+             olat, olon, (long long)far);
+    bad_report(&cl[RESIDENT], body, 400, "duplicate_of");
+    snprintf(extra, sizeof(extra), "\"duplicate_of\":%lld", (long long)target);
+    report(&cl[RESIDENT], extra, olat, olon, NULL);
+    snprintf(path, sizeof(path), "/api/v1/my/cases/%lld", (long long)target);
+    assert_int_equal(req(&cl[RESIDENT], "GET", path, NULL, &r), 200);
+    assert_true(json_is_null(json_object_get(r.json, "contact")));
+    assert_null(strstr(r.body, "4321"));
+    gr_resp_free(&r);
 }
 
 static void test_scheduler(void **state)
@@ -847,6 +944,9 @@ int main(void)
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_department_scope),
+        cmocka_unit_test(test_duplicate_of_limits),
+        cmocka_unit_test(test_report_outside_scope),
         cmocka_unit_test(test_scheduler),
     };
 

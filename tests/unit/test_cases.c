@@ -896,7 +896,20 @@ static void test_extension_backlog(void **state)
     r = get(id);
     assert_int_equal(r.state, CS_SIGNED);
     assert_true(r.step_due_at > 0);
+    /* A request still pending when the department lets the case go dies with
+     * it: the next handling step starts without it. */
+    memset(&in, 0, sizeof(in));
+    in.action = "extend";
+    in.note = "需要更换设施";
+    in.until = get(id).step_due_at + 86400000LL;
+    assert_int_equal(act(DEPT, id, &in, &res, &err), 0);
     must(DEPT, id, "handle", "已处理");
+    assert_int_equal(get(id).ext_until, 0);
+    memset(&in, 0, sizeof(in));
+    in.action = "approve-extension";
+    sql("UPDATE cases SET state = 'rework' WHERE id = %lld", (long long)id);
+    expect_err(act(SHIFT, id, &in, &res, &err), &err, GR_ECONFLICT, "");
+    sql("UPDATE cases SET state = 'handled' WHERE id = %lld", (long long)id);
     must(RESIDENT, id, "confirm", NULL);
     assert_int_equal(get(id).state, CS_VERIFIED);
 }
@@ -999,7 +1012,7 @@ static void test_duplicates(void **state)
 
 static void test_merge_and_duplicate_of(void **state)
 {
-    case_actor anon = {0, "anonymous", 0, 0, 0};
+    case_actor anon = {0, "anonymous", 0, 0, 0}, narrow = actors[ACCEPTOR];
     int64_t target = report(), src, dup;
     case_filter f = {0};
     case_rec *v;
@@ -1020,6 +1033,12 @@ static void test_merge_and_duplicate_of(void **state)
     a.version = 0;
     expect_err(act(ACCEPTOR, src, &a, &res, &err), &err, GR_EINVAL, "into");
     target = report();
+    /* Staff merge only into a case within their scope. */
+    narrow.scope_org_id = get(src).grid_id;
+    a.into = report_at(&anon, "E0406", olat, olon);
+    a.version = get(src).version;
+    expect_err(case_transition(&ctx, &narrow, src, &a, &res, &err), &err, GR_EFORBIDDEN, "into");
+    assert_int_equal(get(src).state, CS_REPORTED);
     a.into = target;
     a.version = 0;
     assert_int_equal(act(ACCEPTOR, src, &a, &res, &err), 0);
@@ -1027,6 +1046,20 @@ static void test_merge_and_duplicate_of(void **state)
     assert_int_equal(get(src).merged_into, target);
     assert_int_equal(q_int("SELECT count(*) FROM case_reporters WHERE case_id = ?", target), 2);
 
+    /* Only a case intake offers (250 m, 7 days) may be joined: nothing is written. */
+    in = input_at("占道", "又看到摊贩", olat, olon);
+    in.duplicate_of = target;
+    expect_err(case_create(&ctx, &actors[RESIDENT], &in, &dup, &err), &err, GR_EINVAL,
+               "duplicate_of");
+    assert_int_equal(q_int("SELECT count(*) FROM case_reporters WHERE case_id = ?", target), 2);
+    sql("UPDATE cases SET created_at = created_at - 8 * 86400000 WHERE id = %lld",
+        (long long)target);
+    in = input_at("占道", "又看到摊贩", glat, glon);
+    in.duplicate_of = target;
+    expect_err(case_create(&ctx, &actors[RESIDENT], &in, &dup, &err), &err, GR_EINVAL,
+               "duplicate_of");
+    sql("UPDATE cases SET created_at = created_at + 8 * 86400000 WHERE id = %lld",
+        (long long)target);
     /* The reporter says it is that one: joined at intake. */
     in = input_at("占道", "又看到摊贩", glat, glon);
     in.duplicate_of = target;
@@ -1091,6 +1124,62 @@ static void test_list_and_fts(void **state)
     assert_true(n == 0 || v[0].id > f.after);
 }
 
+/* The acceptor places a case elsewhere: its evidence follows it to the new
+ * unit (who may read private media is whoever the case's scope covers). */
+static void test_media_follow_place(void **state)
+{
+    case_input in = input_at("占道", "摊位挡住了盲道", olat, olon);
+    case_action_input a = {0};
+    case_result res;
+    gr_err err = {0};
+    int64_t medium, id;
+
+    (void)state;
+    sql("INSERT INTO media (sha256, type, size, uploaded_by, created_at) VALUES "
+        "('%064d', 'image/png', 10, %lld, 1)",
+        7, (long long)principals[RESIDENT].user_id);
+    medium = q_int("SELECT max(id) FROM media WHERE id > ?", 0);
+    in.media = &medium;
+    in.nmedia = 1;
+    assert_int_equal(case_create(&ctx, &actors[RESIDENT], &in, &id, &err), 0);
+    assert_true(get(id).grid_id != grid);
+    assert_int_equal(q_int("SELECT scope_org_id FROM media WHERE id = ?", medium), get(id).grid_id);
+    a.action = "accept";
+    a.has_point = 1;
+    a.lat = glat;
+    a.lon = glon;
+    assert_int_equal(act(ACCEPTOR, id, &a, &res, &err), 0);
+    assert_int_equal(get(id).grid_id, grid);
+    assert_int_equal(q_int("SELECT scope_org_id FROM media WHERE id = ?", medium), grid);
+    assert_int_equal(q_int("SELECT is_public FROM media WHERE id = ?", medium), 0);
+}
+
+/* A dispatch names a department that serves the case's place. */
+static void test_dispatch_department_place(void **state)
+{
+    int64_t id = report(),
+            far_street = get(report_at(&actors[RESIDENT], NULL, olat, olon)).street_id;
+    case_action_input in = {0};
+    case_result res;
+    gr_err err = {0};
+
+    (void)state;
+    must(ACCEPTOR, id, "accept", NULL);
+    must(SHIFT, id, "file", NULL);
+    sql("INSERT INTO departments (org_id, name, level, created_at, updated_at) "
+        "VALUES (%lld, '街道城管', 'street', 1, 1)",
+        (long long)far_street);
+    in.action = "dispatch";
+    in.department_id = q_int("SELECT max(id) FROM departments WHERE id > ?", 0);
+    expect_err(act(DISPATCHER, id, &in, &res, &err), &err, GR_EINVAL, "department_id");
+    assert_int_equal(get(id).state, CS_FILED);
+    memset(&in, 0, sizeof(in));
+    in.action = "dispatch";
+    in.department_id = cgw;
+    assert_int_equal(act(DISPATCHER, id, &in, &res, &err), 0);
+    assert_int_equal(get(id).department_id, cgw);
+}
+
 static void test_append_only(void **state)
 {
     int64_t id = report();
@@ -1126,6 +1215,8 @@ int main(void)
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_merge_and_duplicate_of),
         cmocka_unit_test(test_list_and_fts),
+        cmocka_unit_test(test_media_follow_place),
+        cmocka_unit_test(test_dispatch_department_place),
         cmocka_unit_test(test_append_only),
     };
 
