@@ -50,6 +50,8 @@ static const struct rule {
      * who may read it follows the case it belongs to. */
     {"media.upload", R_SIGNED_IN | R_ANONYMOUS},
     {"webhook.write", R_ADMIN},
+    /* Which department gets which category where: configuration, like the catalogue. */
+    {"routing.write", R_ADMIN},
     /* Cases: anyone reports; each step of the loop belongs to the post that
      * takes it in practice (受理员, 值班长, 派遣员, 处置人员, 网格员). Scope,
      * own department and own report are data checks in src/cases. */
@@ -98,6 +100,7 @@ const char *const policy_actions[] = {"public",
                                       "calendar.write",
                                       "media.upload",
                                       "webhook.write",
+                                      "routing.write",
                                       "case.report",
                                       "case.read",
                                       "case.accept",

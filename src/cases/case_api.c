@@ -810,4 +810,5 @@ void cases_api_register(http_router *r)
     http_route(r, "GET", "/api/v1/my/cases/{id:int}", handle_my_get, "session");
     http_route(r, "GET", "/api/v1/public/cases/{code:str}", handle_public, "public");
     case_lists_api_register(r);
+    case_rules_api_register(r);
 }

@@ -102,6 +102,24 @@ int case_route(db_conn *c, arena *a, case_rec *r, gr_err *err);
 int case_rule_put(db_conn *c, int64_t category_id, int64_t org_id, int64_t department_id,
                   int64_t now, gr_err *err);
 
+typedef struct case_rule {
+    int64_t id, category_id, org_id, department_id, created_at;
+} case_rule;
+
+/* Whether a rule may exist: the category and the unit exist, and the
+ * department serves the unit (its own unit is the rule's unit or above it).
+ * GR_EINVAL naming category_id, org_id or department_id otherwise. */
+int case_rule_check(db_conn *c, arena *a, int64_t category_id, int64_t org_id,
+                    int64_t department_id, gr_err *err);
+int case_rule_get(db_conn *c, int64_t id, case_rule *out, gr_err *err);
+/* The rules whose unit lies in the subtree of scope (0: all), of category
+ * category_id (0: any), ids above after, at most limit; *more when another
+ * page follows. */
+int case_rule_list(db_conn *c, arena *a, int64_t scope, int64_t category_id, int64_t after,
+                   int64_t limit, case_rule **out, size_t *n, int *more, gr_err *err);
+/* Inside a write: GR_ENOTFOUND when there is no such rule. */
+int case_rule_delete(db_conn *c, int64_t id, gr_err *err);
+
 /* ---- steps and deadlines (case_sched.c) ---- */
 
 /* The step that runs while a case is in state s, or NULL. */
@@ -142,6 +160,7 @@ db_conn *case_reader(http_req *req);
 
 /* The work-list routes (case_lists_api.c), registered by cases_api_register. */
 void case_lists_api_register(http_router *r);
+void case_rules_api_register(http_router *r);
 
 /* ---- small shared helpers ---- */
 

@@ -131,3 +131,107 @@ int case_rule_put(db_conn *c, int64_t category_id, int64_t org_id, int64_t depar
     db_done(st);
     return rc;
 }
+
+int case_rule_check(db_conn *c, arena *a, int64_t category_id, int64_t org_id,
+                    int64_t department_id, gr_err *err)
+{
+    int64_t ids[5], dept_unit = 0;
+    cat_info cat;
+    int rc;
+
+    rc = catalog_get(c, a, category_id, &cat, err);
+    if (rc == GR_ENOTFOUND)
+        return err_set(err, GR_EINVAL, "category_id", "no such category");
+    if (!rc) {
+        rc = org_unit_levels(c, org_id, ids, err);
+        if (rc == GR_ENOTFOUND)
+            return err_set(err, GR_EINVAL, "org_id", "no such org unit");
+    }
+    if (!rc) {
+        rc = org_dept_unit(c, department_id, &dept_unit, err);
+        if (rc == GR_ENOTFOUND)
+            return err_set(err, GR_EINVAL, "department_id", "no such department");
+    }
+    /* A rule may only send cases to a department that can take them: one
+     * whose unit is the rule's unit or contains it (dispatch checks the same). */
+    if (!rc && !org_is_within(c, dept_unit, org_id))
+        return err_set(err, GR_EINVAL, "department_id", "does not serve org unit %" PRId64, org_id);
+    return rc;
+}
+
+#define RULE_COLS "id, category_id, org_id, department_id, created_at"
+
+static void rule_read(db_stmt *st, case_rule *out)
+{
+    out->id = db_col_int(st, 0);
+    out->category_id = db_col_int(st, 1);
+    out->org_id = db_col_int(st, 2);
+    out->department_id = db_col_int(st, 3);
+    out->created_at = db_col_int(st, 4);
+}
+
+int case_rule_get(db_conn *c, int64_t id, case_rule *out, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, "SELECT " RULE_COLS " FROM routing_rules WHERE id = ?", err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, id);
+    rc = db_step(st, err);
+    if (rc == DB_ROW) {
+        rule_read(st, out);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = err_set(err, GR_ENOTFOUND, "", "no routing rule %" PRId64, id);
+    }
+    db_done(st);
+    return rc;
+}
+
+int case_rule_list(db_conn *c, arena *a, int64_t scope, int64_t category_id, int64_t after,
+                   int64_t limit, case_rule **out, size_t *n, int *more, gr_err *err)
+{
+    db_stmt *st = db_prepare(c,
+                             "SELECT " RULE_COLS " FROM routing_rules WHERE id > ?1 AND "
+                             "(?2 = 0 OR category_id = ?2) ORDER BY id",
+                             err);
+    case_rule *v = arena_alloc(a, (size_t)(limit + 1) * sizeof(*v));
+    int rc;
+
+    *n = 0;
+    *more = 0;
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, after);
+    db_bind_int(st, 2, category_id);
+    /* Rules number in the hundreds: the subtree is checked row by row. */
+    while ((rc = db_step(st, err)) == DB_ROW) {
+        rule_read(st, &v[*n]);
+        if (scope && !org_is_within(c, scope, v[*n].org_id))
+            continue;
+        if ((int64_t)*n == limit) {
+            *more = 1;
+            break;
+        }
+        (*n)++;
+    }
+    db_done(st);
+    *out = v;
+    return rc < 0 ? rc : 0;
+}
+
+int case_rule_delete(db_conn *c, int64_t id, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, "DELETE FROM routing_rules WHERE id = ?", err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, id);
+    rc = db_run(st, err);
+    db_done(st);
+    if (!rc && db_changes(c) == 0)
+        rc = err_set(err, GR_ENOTFOUND, "", "no routing rule %" PRId64, id);
+    return rc;
+}

@@ -32,6 +32,7 @@ static const struct probe {
     {"token.write", "GET", "/api/v1/tokens", NULL, 200},
     {"org.read", "GET", "/api/v1/org/units/{scope}", NULL, 200},
     {"org.write", "POST", "/api/v1/org/units", "{}", 400},
+    {"routing.write", "POST", "/api/v1/routing-rules", "{}", 400},
 };
 
 static void test_every_role_every_action(void **state)

@@ -28,6 +28,7 @@ const gr_expect_rule gr_expect_rules[] = {
     {"calendar.write", "admin"},
     {"media.upload", "resident " STAFF " anonymous"},
     {"webhook.write", "admin"},
+    {"routing.write", "admin"},
     {"case.report", "resident " STAFF " anonymous"},
     {"case.read", STAFF},
     {"case.accept", "acceptor shift_leader"},
