@@ -88,6 +88,93 @@ if [ -x $B/bench/bench_geo ]; then
 	row "index / baseline" "$(geo geo.ratio %.1f)" "ratio" ""
 fi
 
+echo "== Cases: a synthetic city year, then reads, work lists, Open311 and intake (wrk -t1 -c64)"
+# One database for every cases run: bench_cases appends BENCH_CASES_LIST cases
+# (default 2,000,000) to the demo. The issue asks for the lists over
+# 10,000,000; loading that many takes longer than a make bench should (the
+# per-million load times are in the note), so the default is smaller.
+ncases=${BENCH_CASES_LIST:-2000000}
+$B/grassroots demo --data "$tmp/cases" >/dev/null 2>&1
+t0=$(date +%s.%N)
+$B/bench/bench_cases "$tmp/cases" "$ncases" >"$tmp/cases.info" 2>"$tmp/cases.load"
+t1=$(date +%s.%N)
+kv() { awk -v k="$1" '$1 == k {print $2}' "$tmp/cases.info"; }
+load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}')
+per_m=$(awk '/this million in/ {printf "%s%s", sep, $(NF-1); sep=", "}' "$tmp/cases.load")
+GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/cases" --listen 127.0.0.1:18085 --threads 16 \
+	>/dev/null 2>"$tmp/cases.log" &
+pids+=($!)
+srv=$!
+wait_port 18085
+api=http://127.0.0.1:18085
+ms() { awk -v v="$1" 'BEGIN{x=v+0; if (v ~ /us$/) x/=1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) x*=1000; printf "%.2f", x}'; }
+verdict() { # p99 target_ms -> "" or "MISSED: "
+	awk -v a="$(ms "$1")" -v t="$2" 'BEGIN{if (a >= t) printf "MISSED: "}'
+}
+p99_c1() { # url [wrk args...] -> p99 with one connection
+	local url=$1
+	shift
+	wrk -t1 -c1 -d3s --timeout 10s --latency "$@" "$url" >"$tmp/wrk1.out" 2>&1
+	awk '$1 == "99%" {p = $2} / requests in / {n = $1} END {print (n > 0 ? p : "n/a")}' "$tmp/wrk1.out"
+}
+idle() { # until the server has finished what a run left in flight (slow queries)
+	local a b
+	b=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	for _ in $(seq 1 120); do
+		sleep 0.5
+		a=$b
+		b=$(awk '{print $14 + $15}' "/proc/$1/stat")
+		[ $((b - a)) -le 5 ] && return 0
+	done
+}
+export BENCH_TOKEN BENCH_IDS BENCH_PATHS BENCH_POINTS
+BENCH_TOKEN=$(kv read)
+BENCH_IDS="$(kv ids_first) $(kv ids_last)"
+BENCH_PATHS=
+read_rate=$(wrk_rate "$api/api/v1/cases/1" -s bench/cases_get.lua)
+read_p99=$(wrk_p99)
+unset BENCH_IDS
+list() { # label path -> one row, p99 against 50 ms
+	BENCH_PATHS=$2
+	local r p c1 who
+	idle "$srv"
+	r=$(wrk_rate "$api$2" -s bench/cases_get.lua --timeout 10s)
+	p=$(wrk_p99)
+	idle "$srv"
+	c1=$(p99_c1 "$api$2" -s bench/cases_get.lua)
+	who=public
+	[ -n "$BENCH_TOKEN" ] && who="district scope"
+	row "$1" "$p" "p99" "$(verdict "$p" 50)target p99 < 50 ms; $r req/s; p99 $c1 at 1 connection; $ncases cases, $who"
+}
+# 10,000,000 by the trend: the millions loaded, then the rest at the last one's pace.
+est10=$(awk '/this million in/ {n++; sum += $(NF-1); last = $(NF-1)}
+	END {if (n) printf "%.0f", (sum + (10 - n) * last) / 60}' "$tmp/cases.load")
+row "bench_cases: load $ncases cases (events, steps, FTS, R*Tree)" "$load_s" "s" \
+	"$(awk -v n="$ncases" -v s="$load_s" 'BEGIN{printf "%.0f cases/s", n/s}'); s per million: $per_m; the lists below run over these, not the issue's 10,000,000 (by this trend >= ${est10:-?} min to load, estimate, not run)"
+row "GET /api/v1/cases/{id}, random of $ncases" "$read_p99" "p99" \
+	"$(verdict "$read_p99" 5)target p99 < 5 ms; $read_rate req/s"
+street=$(kv street)
+dept=$(kv department)
+list "list: street + state, sort=due" "/api/v1/cases?org_id=$street&state=dispatched&sort=due&limit=50"
+list "list: overdue=1" "/api/v1/cases?overdue=1&limit=50"
+list "list: overdue=1, sort=due" "/api/v1/cases?overdue=1&sort=due&limit=50"
+list "list: q=乱停放 (full text)" "/api/v1/cases?q=%E4%B9%B1%E5%81%9C%E6%94%BE&limit=50"
+list "list: department + states" "/api/v1/cases?department_id=$dept&states=dispatched,signed,rework&limit=50"
+list "list: street, newest first" "/api/v1/cases?org_id=$street&limit=50"
+BENCH_TOKEN=
+list "Open311 GET requests.json (1,000 of 90 days)" "/open311/v2/requests.json"
+list "Open311 GET requests.xml (1,000 of 90 days)" "/open311/v2/requests.xml"
+BENCH_TOKEN=$(kv report)
+BENCH_POINTS="$tmp/cases/bench-points.txt"
+idle "$srv"
+intake=$(wrk_rate "$api/api/v1/cases" -s bench/cases_post.lua)
+intake_p99=$(wrk_p99)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+row "POST /api/v1/cases (API token: sensor channel), $ncases before" "$intake" "cases/s" \
+	"$(awk -v a="$intake" 'BEGIN{if (a < 5000) printf "MISSED: %d/s vs 5,000; ", a}')target >= 5,000; p99 $intake_p99; routing and duplicate check on"
+row "intake / group-commit write" "$(awk -v a="$intake" -v b="$group" 'BEGIN{printf "%.2f", a/b}')" \
+	"ratio" "a case: row, reporter, 3 events, step, FTS, R*Tree, webhook outbox in one write"
+
 echo "== Memory: server RSS idle with the demo loaded"
 t0=$(date +%s.%N)
 $B/grassroots demo --data "$tmp/demo" >/dev/null 2>&1

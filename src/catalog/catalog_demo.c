@@ -440,7 +440,7 @@ static int demo_fn(db_conn *c, void *arg, gr_err *err)
 /* The date after y-m-d. */
 static void next_date(int *y, int *m, int *d)
 {
-    char s[16];
+    char s[40];
     int a, b, c;
 
     snprintf(s, sizeof(s), "%04d-%02d-%02d", *y, *m, ++*d);

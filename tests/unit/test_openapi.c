@@ -52,7 +52,7 @@ static void openapi_path(const char *pattern, char *out, size_t len)
 /* The block of the document under "  <path>:" up to the next path. */
 static const char *path_block(const char *doc, const char *path, size_t *len)
 {
-    char key[512];
+    char key[600];
     const char *p, *end;
 
     snprintf(key, sizeof(key), "\n  %s:\n", path);

@@ -980,8 +980,16 @@ static void test_demo(void **state)
         assert_int_equal(org_locate(&ctx, rd(), A, lat, lon, &loc, &err), 0);
         assert_int_equal(loc.grid.id, hit);
         assert_true(loc.has_community && loc.has_street && loc.has_district);
-        assert_true(geom_contains(find_shape(comms, nc, loc.community.id)->geom, lat, lon));
-        assert_true(geom_contains(find_shape(streets, ns, loc.street.id)->geom, lat, lon));
+        {
+            const struct shape *comm = find_shape(comms, nc, loc.community.id);
+            const struct shape *street = find_shape(streets, ns, loc.street.id);
+            if (!comm || !street) {
+                fail_msg("the located community or street is not in the demo");
+                return;
+            }
+            assert_true(geom_contains(comm->geom, lat, lon));
+            assert_true(geom_contains(street->geom, lat, lon));
+        }
         assert_string_equal(loc.district.code, "110105");
     }
     /* Outside the district: no grid. */
