@@ -15,32 +15,17 @@
 
 #define ID_MAX 9007199254740991.0 /* 2^53 - 1: exact in JSON everywhere */
 
-static json_t *json_id(int64_t id)
-{
-    return id > 0 ? json_integer(id) : json_null();
-}
-
-static json_t *json_time(int64_t ms)
-{
-    char t[40];
-
-    if (ms <= 0)
-        return json_null();
-    time_format_iso(ms, t, sizeof(t));
-    return json_string(t);
-}
-
 static json_t *user_json(const void *item)
 {
     const auth_user *u = item;
 
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:I}", "id",
                      (json_int_t)u->id, "username", u->username, "display_name", u->display_name,
-                     "role", u->role, "scope_org_id", json_id(u->scope_org_id), "department_id",
-                     json_id(u->department_id), "status", u->status, "phone",
+                     "role", u->role, "scope_org_id", http_json_id(u->scope_org_id),
+                     "department_id", http_json_id(u->department_id), "status", u->status, "phone",
                      u->phone_hint ? json_string(u->phone_hint) : json_null(), "created_at",
-                     json_time(u->created_at), "updated_at", json_time(u->updated_at), "version",
-                     (json_int_t)u->version);
+                     http_json_time(u->created_at), "updated_at", http_json_time(u->updated_at),
+                     "version", (json_int_t)u->version);
 }
 
 static json_t *token_json(const void *item)
@@ -54,8 +39,8 @@ static json_t *token_json(const void *item)
     free(copy);
     return json_pack("{s:I, s:s, s:o, s:I, s:s, s:o, s:o, s:o, s:b}", "id", (json_int_t)t->id,
                      "name", t->name, "scopes", scopes, "user_id", (json_int_t)t->user_id, "owner",
-                     t->owner, "created_at", json_time(t->created_at), "expires_at",
-                     json_time(t->expires_at), "last_used_at", json_time(t->last_used_at),
+                     t->owner, "created_at", http_json_time(t->created_at), "expires_at",
+                     http_json_time(t->expires_at), "last_used_at", http_json_time(t->last_used_at),
                      "revoked", t->revoked);
 }
 

@@ -258,13 +258,6 @@ static const char *dummy_hash(gr_ctx *g)
 
 /* ---- helpers ---- */
 
-static char *col_str(arena *a, db_stmt *st, int i)
-{
-    const char *s = db_col_text(st, i);
-
-    return s ? arena_strdup(a, s) : NULL;
-}
-
 /* Reads the current row of st into out (strings in a). */
 typedef void (*row_reader)(arena *a, db_stmt *st, void *out);
 
@@ -273,11 +266,11 @@ static void read_user(arena *a, db_stmt *st, void *out)
     auth_user *u = out;
 
     u->id = db_col_int(st, 0);
-    u->username = col_str(a, st, 1);
-    u->display_name = col_str(a, st, 2);
-    u->role = col_str(a, st, 3);
-    u->status = col_str(a, st, 4);
-    u->phone_hint = col_str(a, st, 5);
+    u->username = db_col_textdup(st, 1, a);
+    u->display_name = db_col_textdup(st, 2, a);
+    u->role = db_col_textdup(st, 3, a);
+    u->status = db_col_textdup(st, 4, a);
+    u->phone_hint = db_col_textdup(st, 5, a);
     u->scope_org_id = db_col_int(st, 6);
     u->department_id = db_col_int(st, 7);
     u->created_at = db_col_int(st, 8);
@@ -297,12 +290,12 @@ static void read_user_secret(arena *a, db_stmt *st, void *out)
     struct user_secret *s = out;
 
     read_user(a, st, s->user);
-    s->hash = col_str(a, st, 11);
+    s->hash = db_col_textdup(st, 11, a);
 }
 
 static void read_text(arena *a, db_stmt *st, void *out)
 {
-    *(const char **)out = col_str(a, st, 0);
+    *(const char **)out = db_col_textdup(st, 0, a);
 }
 
 static db_conn *reader(gr_ctx *g, gr_err *err)
@@ -382,14 +375,6 @@ static int list_scoped(gr_ctx *g, arena *a, const char *sql, int scope_col, int 
         return rc;
     *out = v;
     return 0;
-}
-
-static void bind_id_or_null(db_stmt *st, int i, int64_t id)
-{
-    if (id > 0)
-        db_bind_int(st, i, id);
-    else
-        db_bind_null(st, i);
 }
 
 /* A phone sealed for the users table, and its masked form. */
@@ -479,8 +464,8 @@ static int user_insert(db_conn *c, void *arg, gr_err *err)
     db_bind_text(st, 2, w->in->display_name);
     bind_phone(st, 3, 4, w->phone);
     db_bind_text(st, 5, w->in->role);
-    bind_id_or_null(st, 6, w->in->scope_org_id);
-    bind_id_or_null(st, 7, w->in->department_id);
+    db_bind_int_or_null(st, 6, w->in->scope_org_id);
+    db_bind_int_or_null(st, 7, w->in->department_id);
     db_bind_text(st, 8, w->hash);
     db_bind_int(st, 9, now);
     db_bind_int(st, 10, now);
@@ -599,8 +584,8 @@ static int user_update(db_conn *c, void *arg, gr_err *err)
         return GR_EINTERNAL;
     db_bind_text(st, 1, m->display_name);
     db_bind_text(st, 2, m->role);
-    bind_id_or_null(st, 3, m->scope_org_id);
-    bind_id_or_null(st, 4, m->department_id);
+    db_bind_int_or_null(st, 3, m->scope_org_id);
+    db_bind_int_or_null(st, 4, m->department_id);
     db_bind_text(st, 5, m->status);
     db_bind_int(st, 6, w->p->set_phone);
     bind_phone(st, 7, 9, w->phone);
@@ -1088,10 +1073,10 @@ static int credential_resolve(gr_ctx *g, arena *a, const unsigned char *raw,
     if (db_step(st, NULL) == DB_ROW) {
         *id = db_col_int(st, 0);
         who->user_id = db_col_int(st, 1);
-        *text = col_str(a, st, 2);
+        *text = db_col_textdup(st, 2, a);
         last = db_col_int(st, 3);
-        who->username = col_str(a, st, 4);
-        who->role = col_str(a, st, 5);
+        who->username = db_col_textdup(st, 4, a);
+        who->role = db_col_textdup(st, 5, a);
         who->scope_org_id = db_col_int(st, 6);
         who->department_id = db_col_int(st, 7);
         rc = 0;
@@ -1123,8 +1108,8 @@ int auth_principal_find(db_conn *c, arena *a, const char *username, http_princip
     rc = db_step(st, err);
     if (rc == DB_ROW) {
         out->user_id = db_col_int(st, 0);
-        out->username = col_str(a, st, 1);
-        out->role = col_str(a, st, 2);
+        out->username = db_col_textdup(st, 1, a);
+        out->role = db_col_textdup(st, 2, a);
         out->scope_org_id = db_col_int(st, 3);
         out->department_id = db_col_int(st, 4);
         rc = 0;
@@ -1387,9 +1372,9 @@ static void read_token(arena *a, db_stmt *st, void *out)
 
     t->id = db_col_int(st, 0);
     t->user_id = db_col_int(st, 1);
-    t->name = col_str(a, st, 2);
-    t->scopes = col_str(a, st, 3);
-    t->owner = col_str(a, st, 4);
+    t->name = db_col_textdup(st, 2, a);
+    t->scopes = db_col_textdup(st, 3, a);
+    t->owner = db_col_textdup(st, 4, a);
     t->owner_scope = db_col_int(st, 5);
     t->created_at = db_col_int(st, 6);
     t->expires_at = db_col_int(st, 7);

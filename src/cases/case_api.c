@@ -21,21 +21,6 @@ enum { PAGE_DEFAULT = 20, PAGE_MAX = 100 };
 
 /* ---- JSON ---- */
 
-json_t *case_json_time(int64_t ms)
-{
-    char b[40];
-
-    if (!ms)
-        return json_null();
-    time_format_iso(ms, b, sizeof(b));
-    return json_string(b);
-}
-
-json_t *case_json_id(int64_t id)
-{
-    return id ? json_integer(id) : json_null();
-}
-
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -93,12 +78,12 @@ static json_t *media_json(http_req *req, db_conn *c, const case_event *ev, size_
 static json_t *event_json(const case_event *e, int staff, int show_note)
 {
     json_t *o = json_pack("{s:I, s:o, s:s, s:o, s:s}", "id", (json_int_t)e->id, "at",
-                          case_json_time(e->at), "action", e->action, "from_state",
+                          http_json_time(e->at), "action", e->action, "from_state",
                           str_or_null(e->from_state), "to_state", e->to_state);
 
     json_object_set_new(o, "actor_role", json_string(e->actor_role));
     if (staff) {
-        json_object_set_new(o, "actor_user_id", case_json_id(e->actor_user_id));
+        json_object_set_new(o, "actor_user_id", http_json_id(e->actor_user_id));
         json_object_set_new(o, "data", e->data ? json_loads(e->data, 0, NULL) : json_null());
         json_object_set_new(o, "media", e->media ? json_loads(e->media, 0, NULL) : json_array());
     }
@@ -162,11 +147,11 @@ static json_t *timeline_json(http_req *req, const case_event *ev, size_t n, enum
 static json_t *case_public_json(const case_rec *r)
 {
     return json_pack("{s:s, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:o}", "public_code", r->public_code,
-                     "category_id", case_json_id(r->category_id), "title", r->title, "description",
+                     "category_id", http_json_id(r->category_id), "title", r->title, "description",
                      r->description, "location", location_json(r), "state",
-                     case_state_name(r->state), "created_at", case_json_time(r->created_at),
-                     "updated_at", case_json_time(r->updated_at), "closed_at",
-                     case_json_time(r->closed_at));
+                     case_state_name(r->state), "created_at", http_json_time(r->created_at),
+                     "updated_at", http_json_time(r->updated_at), "closed_at",
+                     http_json_time(r->closed_at));
 }
 
 /* The reporter's own view: the public part and what is theirs. */
@@ -180,7 +165,7 @@ static json_t *case_resident_json(const case_rec *r)
     json_object_set_new(o, "contact", str_or_null(r->contact_hint));
     json_object_set_new(o, "anonymous", json_boolean(r->anonymous));
     json_object_set_new(o, "is_public", json_boolean(r->is_public));
-    json_object_set_new(o, "merged_into", case_json_id(r->merged_into));
+    json_object_set_new(o, "merged_into", http_json_id(r->merged_into));
     json_object_set_new(o, "rating", str_or_null(r->rating));
     json_object_set_new(o, "rating_comment", str_or_null(r->rating_comment));
     json_object_set_new(o, "version", json_integer(r->version));
@@ -195,15 +180,15 @@ static json_t *case_staff_json(const case_rec *r, const char *contact)
         o, json_pack(
                "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:s#, s:o, "
                "s:o, s:i, s:i, s:b, s:o}",
-               "grid_id", case_json_id(r->grid_id), "community_id", case_json_id(r->community_id),
-               "street_id", case_json_id(r->street_id), "district_id", case_json_id(r->district_id),
-               "first_unit_id", case_json_id(r->first_unit_id), "department_id",
-               case_json_id(r->department_id), "handler_org_id", case_json_id(r->handler_org_id),
-               "reporter_user_id", case_json_id(r->reporter_user_id), "entered_by",
-               case_json_id(r->entered_by), "step", str_or_null(r->step), "step_due_at",
-               r->step ? case_json_time(r->step_due_at) : json_null(), "urgent", r->urgent,
+               "grid_id", http_json_id(r->grid_id), "community_id", http_json_id(r->community_id),
+               "street_id", http_json_id(r->street_id), "district_id", http_json_id(r->district_id),
+               "first_unit_id", http_json_id(r->first_unit_id), "department_id",
+               http_json_id(r->department_id), "handler_org_id", http_json_id(r->handler_org_id),
+               "reporter_user_id", http_json_id(r->reporter_user_id), "entered_by",
+               http_json_id(r->entered_by), "step", str_or_null(r->step), "step_due_at",
+               r->step ? http_json_time(r->step_due_at) : json_null(), "urgent", r->urgent,
                "area_class", &r->area_class, (size_t)1, "extension_until",
-               case_json_time(r->ext_until), "created_at", case_json_time(r->created_at), "returns",
+               http_json_time(r->ext_until), "created_at", http_json_time(r->created_at), "returns",
                r->returns, "reworks", r->reworks, "reviewed", r->reviewed, "contact",
                str_or_null(contact)));
     return o;
@@ -463,9 +448,9 @@ static json_t *nearby_json(http_req *req, db_conn *c, const case_nearby *v, size
         if (!nearby_visible(req, c, r))
             continue;
         o = json_pack("{s:I, s:s, s:o, s:s, s:i, s:o}", "id", (json_int_t)r->id, "public_code",
-                      r->public_code, "category_id", case_json_id(r->category_id), "state",
+                      r->public_code, "category_id", http_json_id(r->category_id), "state",
                       case_state_name(r->state), "distance_m", (int)lround(v[i].distance_m),
-                      "created_at", case_json_time(r->created_at));
+                      "created_at", http_json_time(r->created_at));
         /* A private case's words may carry personal data: only public ones show them. */
         json_object_set_new(o, "title", r->is_public ? json_string(r->title) : json_null());
         json_array_append_new(a, o);
@@ -602,10 +587,10 @@ static json_t *my_item_json(const void *item)
 
     return json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)r->id,
                      "public_code", r->public_code, "title", r->title, "category_id",
-                     case_json_id(r->category_id), "state", case_state_name(r->state),
-                     "merged_into", case_json_id(r->merged_into), "rating", str_or_null(r->rating),
-                     "created_at", case_json_time(r->created_at), "updated_at",
-                     case_json_time(r->updated_at));
+                     http_json_id(r->category_id), "state", case_state_name(r->state),
+                     "merged_into", http_json_id(r->merged_into), "rating", str_or_null(r->rating),
+                     "created_at", http_json_time(r->created_at), "updated_at",
+                     http_json_time(r->updated_at));
 }
 
 static int handle_my_list(http_req *req)

@@ -404,10 +404,10 @@ int case_updates_list(db_conn *c, arena *a, int64_t from, int64_t to, int64_t af
         u = &(*out)[(*n)++];
         u->event_id = db_col_int(st, 0);
         u->case_id = db_col_int(st, 1);
-        u->public_code = arena_strdup(a, db_col_text(st, 2));
+        u->public_code = db_col_textdup(st, 2, a);
         u->at = db_col_int(st, 3);
-        u->action = arena_strdup(a, db_col_text(st, 4));
-        u->to_state = arena_strdup(a, db_col_text(st, 5));
+        u->action = db_col_textdup(st, 4, a);
+        u->to_state = db_col_textdup(st, 5, a);
         u->note = NULL;
         u->is_public = 1;
     }

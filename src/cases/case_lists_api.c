@@ -272,13 +272,13 @@ static json_t *item_json(const case_rec *r, int64_t now)
 {
     json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                           (json_int_t)r->id, "public_code", r->public_code, "channel", r->channel,
-                          "category_id", case_json_id(r->category_id), "title", r->title, "state",
-                          case_state_name(r->state), "street_id", case_json_id(r->street_id),
-                          "community_id", case_json_id(r->community_id), "grid_id",
-                          case_json_id(r->grid_id), "department_id", case_json_id(r->department_id),
-                          "handler_org_id", case_json_id(r->handler_org_id), "step",
+                          "category_id", http_json_id(r->category_id), "title", r->title, "state",
+                          case_state_name(r->state), "street_id", http_json_id(r->street_id),
+                          "community_id", http_json_id(r->community_id), "grid_id",
+                          http_json_id(r->grid_id), "department_id", http_json_id(r->department_id),
+                          "handler_org_id", http_json_id(r->handler_org_id), "step",
                           r->step ? json_string(r->step) : json_null(), "step_due_at",
-                          case_json_time(r->step ? r->step_due_at : 0));
+                          http_json_time(r->step ? r->step_due_at : 0));
 
     json_object_set_new(o, "overdue",
                         json_boolean(r->step && r->step_due_at && r->step_due_at < now));
@@ -287,9 +287,9 @@ static json_t *item_json(const case_rec *r, int64_t now)
                         r->has_point ? json_pack("{s:f, s:f}", "lat", r->lat, "lon", r->lon)
                                      : json_null());
     json_object_set_new(o, "rating", r->rating ? json_string(r->rating) : json_null());
-    json_object_set_new(o, "created_at", case_json_time(r->created_at));
-    json_object_set_new(o, "updated_at", case_json_time(r->updated_at));
-    json_object_set_new(o, "closed_at", case_json_time(r->closed_at));
+    json_object_set_new(o, "created_at", http_json_time(r->created_at));
+    json_object_set_new(o, "updated_at", http_json_time(r->updated_at));
+    json_object_set_new(o, "closed_at", http_json_time(r->closed_at));
     return o;
 }
 

@@ -107,28 +107,21 @@ static void *grow(arena *a, void *v, size_t n, size_t *cap, size_t size)
 
 /* ---- the row ---- */
 
-static const char *col_str(arena *a, db_stmt *st, int i)
-{
-    const char *s = db_col_text(st, i);
-
-    return s ? arena_strdup(a, s) : NULL;
-}
-
 void case_row_read(db_stmt *st, arena *a, case_rec *r)
 {
     const char *area;
 
     memset(r, 0, sizeof(*r));
     r->id = db_col_int(st, 0);
-    r->public_code = col_str(a, st, 1);
-    r->channel = col_str(a, st, 2);
+    r->public_code = db_col_textdup(st, 1, a);
+    r->channel = db_col_textdup(st, 2, a);
     r->category_id = db_col_int(st, 3);
-    r->title = col_str(a, st, 4);
-    r->description = col_str(a, st, 5);
+    r->title = db_col_textdup(st, 4, a);
+    r->description = db_col_textdup(st, 5, a);
     r->has_point = !db_col_is_null(st, 6);
     r->lat = db_col_double(st, 6);
     r->lon = db_col_double(st, 7);
-    r->address = col_str(a, st, 8);
+    r->address = db_col_textdup(st, 8, a);
     r->city_id = db_col_int(st, 9);
     r->district_id = db_col_int(st, 10);
     r->street_id = db_col_int(st, 11);
@@ -141,20 +134,20 @@ void case_row_read(db_stmt *st, arena *a, case_rec *r)
     r->version = db_col_int(st, 18);
     r->reporter_user_id = db_col_int(st, 19);
     r->entered_by = db_col_int(st, 20);
-    r->contact_hint = col_str(a, st, 21);
+    r->contact_hint = db_col_textdup(st, 21, a);
     r->anonymous = (int)db_col_int(st, 22);
     r->is_public = (int)db_col_int(st, 23);
     r->urgent = (int)db_col_int(st, 24);
     area = db_col_text(st, 25);
     r->area_class = area ? area[0] : 'B';
     r->merged_into = db_col_int(st, 26);
-    r->step = col_str(a, st, 27);
+    r->step = db_col_textdup(st, 27, a);
     r->step_due_at = db_col_int(st, 28);
     r->returns = (int)db_col_int(st, 29);
     r->reworks = (int)db_col_int(st, 30);
     r->reviewed = (int)db_col_int(st, 31);
-    r->rating = col_str(a, st, 32);
-    r->rating_comment = col_str(a, st, 33);
+    r->rating = db_col_textdup(st, 32, a);
+    r->rating_comment = db_col_textdup(st, 33, a);
     r->ext_until = db_col_int(st, 34);
     r->created_at = db_col_int(st, 35);
     r->updated_at = db_col_int(st, 36);
@@ -325,13 +318,13 @@ static void event_read(db_stmt *st, arena *a, case_event *e)
     e->id = db_col_int(st, 0);
     e->at = db_col_int(st, 1);
     e->actor_user_id = db_col_int(st, 2);
-    e->actor_role = col_str(a, st, 3);
-    e->action = col_str(a, st, 4);
-    e->from_state = col_str(a, st, 5);
-    e->to_state = col_str(a, st, 6);
-    e->note = col_str(a, st, 7);
-    e->data = col_str(a, st, 8);
-    e->media = col_str(a, st, 9);
+    e->actor_role = db_col_textdup(st, 3, a);
+    e->action = db_col_textdup(st, 4, a);
+    e->from_state = db_col_textdup(st, 5, a);
+    e->to_state = db_col_textdup(st, 6, a);
+    e->note = db_col_textdup(st, 7, a);
+    e->data = db_col_textdup(st, 8, a);
+    e->media = db_col_textdup(st, 9, a);
 }
 
 int case_timeline(db_conn *c, arena *a, int64_t id, case_event **out, size_t *n, gr_err *err)

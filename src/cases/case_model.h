@@ -151,11 +151,8 @@ int case_export_csv(db_conn *c, const case_filter *f, int64_t max_rows, FILE *ou
 /* The statement case_list runs for f (for tests of its query plan). */
 int case_list_sql(db_conn *c, arena *a, const case_filter *f, const char **sql, gr_err *err);
 
-/* Shared by the route files (case_api.c): an ISO 8601 time or null for 0,
- * an id or null for 0, and the reader connection (GR_EUNAVAIL in req->err
- * when there is none). */
-json_t *case_json_time(int64_t ms);
-json_t *case_json_id(int64_t id);
+/* Shared by the route files (case_api.c): the reader connection
+ * (GR_EUNAVAIL in req->err when there is none). */
 db_conn *case_reader(http_req *req);
 
 /* The work-list routes (case_lists_api.c), registered by cases_api_register. */

@@ -13,7 +13,7 @@ static json_t *rule_json(const void *item)
 
     return json_pack("{s:I, s:I, s:I, s:I, s:o}", "id", (json_int_t)r->id, "category_id",
                      (json_int_t)r->category_id, "org_id", (json_int_t)r->org_id, "department_id",
-                     (json_int_t)r->department_id, "created_at", case_json_time(r->created_at));
+                     (json_int_t)r->department_id, "created_at", http_json_time(r->created_at));
 }
 
 static int handle_rules_list(http_req *req)

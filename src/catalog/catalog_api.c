@@ -21,19 +21,6 @@ enum { HISTORY_PAGE_DEFAULT = 50, HISTORY_PAGE_MAX = 500, Q_MAX_CHARS = 100, LIM
 
 /* ---- JSON ---- */
 
-static json_t *json_time(int64_t ms)
-{
-    char b[40];
-
-    time_format_iso(ms, b, sizeof(b));
-    return json_string(b);
-}
-
-static json_t *json_id(int64_t id)
-{
-    return id > 0 ? json_integer(id) : json_null();
-}
-
 static json_t *json_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -45,12 +32,13 @@ static json_t *cat_json(const cat_record *r)
 
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o, s:o, s:b, s:I, s:o, s:o}", "id",
                      (json_int_t)i->id, "code", i->code, "name", i->name, "kind", i->kind,
-                     "parent_id", json_id(i->parent_id), "is_leaf", i->is_leaf, "standard_ref",
-                     r->standard_ref, "default_department_id", json_id(i->default_department_id),
-                     "filing_condition", json_str_or_null(i->filing_condition), "closing_condition",
+                     "parent_id", http_json_id(i->parent_id), "is_leaf", i->is_leaf, "standard_ref",
+                     r->standard_ref, "default_department_id",
+                     http_json_id(i->default_department_id), "filing_condition",
+                     json_str_or_null(i->filing_condition), "closing_condition",
                      json_str_or_null(i->closing_condition), "active", i->active, "version",
-                     (json_int_t)i->version, "created_at", json_time(r->created_at), "updated_at",
-                     json_time(r->updated_at));
+                     (json_int_t)i->version, "created_at", http_json_time(r->created_at),
+                     "updated_at", http_json_time(r->updated_at));
 }
 
 static json_t *limit_json(const cat_limit_row *l)
@@ -342,8 +330,9 @@ static json_t *history_json(const void *item)
     const cat_history *h = item;
 
     return json_pack("{s:I, s:I, s:o, s:o, s:o}", "id", (json_int_t)h->id, "version",
-                     (json_int_t)h->version, "changed_by", json_id(h->changed_by), "changed_at",
-                     json_time(h->changed_at), "old", json_loads(h->old, 0, NULL));
+                     (json_int_t)h->version, "changed_by", http_json_id(h->changed_by),
+                     "changed_at", http_json_time(h->changed_at), "old",
+                     json_loads(h->old, 0, NULL));
 }
 
 static int handle_history(http_req *req)
@@ -459,7 +448,7 @@ static int handle_due(http_req *req)
     const char *urg_s = http_query(req, "urgency"), *from_s = http_query(req, "from");
     int64_t category_id = 0, from = time_now_ms(), due = 0;
     int step, urgency = CAT_URGENCY_NORMAL, rc;
-    char area = 'B', area_txt[2] = {0, 0};
+    char area = 'B', area_txt[2] = {0, 0}, from_txt[40], due_txt[40];
     cat_limit lim;
     cat_limit_source src;
     json_t *o;
@@ -492,10 +481,14 @@ static int handle_due(http_req *req)
     if (rc)
         return rc;
     area_txt[0] = area;
-    o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "category_id", (json_int_t)category_id, "step",
+    /* from is the caller's and may be at or before 1970: always a time here,
+     * never the null http_json_time gives an unset one. */
+    time_format_iso(from, from_txt, sizeof(from_txt));
+    time_format_iso(due, due_txt, sizeof(due_txt));
+    o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "category_id", (json_int_t)category_id, "step",
                   catalog_step_name((cat_step)step), "area_class", area_txt, "urgency",
-                  catalog_urgency_name(urgency), "from", json_time(from), "due",
-                  due == INT64_MAX ? json_null() : json_time(due));
+                  catalog_urgency_name(urgency), "from", from_txt, "due",
+                  due == INT64_MAX ? json_null() : json_string(due_txt));
     area_txt[0] = src.area_class;
     json_object_set_new(o, "limit",
                         json_pack("{s:I, s:s, s:I, s:s, s:s}", "amount", (json_int_t)lim.amount,

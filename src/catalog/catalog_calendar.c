@@ -303,7 +303,7 @@ int cat_days_list(db_conn *c, arena *a, int year, cat_day **out, size_t *n, gr_e
         memset(&v[*n], 0, sizeof(v[*n]));
         snprintf(v[*n].date, sizeof(v[*n].date), "%s", db_col_text(st, 0));
         v[*n].kind = catalog_day_kind_parse(db_col_text(st, 1));
-        v[*n].name = arena_strdup(a, db_col_text(st, 2));
+        v[*n].name = db_col_textdup(st, 2, a);
         v[*n].updated_at = db_col_int(st, 3);
         (*n)++;
     }

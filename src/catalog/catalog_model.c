@@ -120,26 +120,21 @@ static int standard_ref_check(const char *s, gr_err *err)
     "c.filing_condition, c.closing_condition, c.active, c.version, c.standard_ref, "               \
     "c.created_at, c.updated_at, c.updated_by"
 
-static const char *dup_or_null(arena *a, const char *s)
-{
-    return s ? arena_strdup(a, s) : NULL;
-}
-
 static void cat_read(db_stmt *st, arena *a, cat_record *r)
 {
     memset(r, 0, sizeof(*r));
     r->info.id = db_col_int(st, 0);
-    r->info.code = arena_strdup(a, db_col_text(st, 1));
-    r->info.name = arena_strdup(a, db_col_text(st, 2));
-    r->info.kind = arena_strdup(a, db_col_text(st, 3));
+    r->info.code = db_col_textdup(st, 1, a);
+    r->info.name = db_col_textdup(st, 2, a);
+    r->info.kind = db_col_textdup(st, 3, a);
     r->info.parent_id = db_col_int(st, 4); /* NULL reads as 0 */
     r->info.is_leaf = (int)db_col_int(st, 5);
     r->info.default_department_id = db_col_int(st, 6);
-    r->info.filing_condition = dup_or_null(a, db_col_text(st, 7));
-    r->info.closing_condition = dup_or_null(a, db_col_text(st, 8));
+    r->info.filing_condition = db_col_textdup(st, 7, a);
+    r->info.closing_condition = db_col_textdup(st, 8, a);
     r->info.active = (int)db_col_int(st, 9);
     r->info.version = db_col_int(st, 10);
-    r->standard_ref = arena_strdup(a, db_col_text(st, 11));
+    r->standard_ref = db_col_textdup(st, 11, a);
     r->created_at = db_col_int(st, 12);
     r->updated_at = db_col_int(st, 13);
     r->updated_by = db_col_int(st, 14);
@@ -412,14 +407,6 @@ static int dept_check(db_conn *c, int64_t dept, gr_err *err)
     return rc;
 }
 
-static void bind_id_or_null(db_stmt *st, int i, int64_t id)
-{
-    if (id > 0)
-        db_bind_int(st, i, id);
-    else
-        db_bind_null(st, i);
-}
-
 int cat_insert(db_conn *c, const cat_input *in, int64_t now, int64_t *id, gr_err *err)
 {
     arena *a = arena_new();
@@ -459,15 +446,15 @@ int cat_insert(db_conn *c, const cat_input *in, int64_t now, int64_t *id, gr_err
     db_bind_text(st, 1, in->code);
     db_bind_text(st, 2, in->name);
     db_bind_text(st, 3, kind);
-    bind_id_or_null(st, 4, parent.info.id);
+    db_bind_int_or_null(st, 4, parent.info.id);
     db_bind_int(st, 5, is_leaf);
     db_bind_text(st, 6, in->standard_ref ? in->standard_ref : "local");
-    bind_id_or_null(st, 7, in->default_department_id);
+    db_bind_int_or_null(st, 7, in->default_department_id);
     db_bind_text(st, 8, in->filing_condition);
     db_bind_text(st, 9, in->closing_condition);
     db_bind_int(st, 10, now);
     db_bind_int(st, 11, now);
-    bind_id_or_null(st, 12, in->by);
+    db_bind_int_or_null(st, 12, in->by);
     rc = db_run(st, err);
     if (rc == GR_EEXIST)
         rc = err_set(err, rc, "code", "a category with code %s exists", in->code);
@@ -527,7 +514,7 @@ static int history_write(db_conn *c, int64_t id, int64_t by, int64_t now, gr_err
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, id);
-    bind_id_or_null(st, 2, by);
+    db_bind_int_or_null(st, 2, by);
     db_bind_int(st, 3, now);
     rc = db_run(st, err);
     db_done(st);
@@ -615,14 +602,14 @@ static int update_fn(db_conn *c, void *arg, gr_err *err)
     db_bind_text(st, 1, p->name);
     db_bind_text(st, 2, p->standard_ref);
     db_bind_int(st, 3, p->set_department);
-    bind_id_or_null(st, 4, p->default_department_id);
+    db_bind_int_or_null(st, 4, p->default_department_id);
     db_bind_int(st, 5, p->set_filing);
     db_bind_text(st, 6, p->filing_condition);
     db_bind_int(st, 7, p->set_closing);
     db_bind_text(st, 8, p->closing_condition);
     db_bind_int(st, 9, p->active);
     db_bind_int(st, 10, now);
-    bind_id_or_null(st, 11, p->by);
+    db_bind_int_or_null(st, 11, p->by);
     db_bind_int(st, 12, u->id);
     rc = db_run(st, err);
 out:
@@ -711,7 +698,7 @@ static int limits_fn(db_conn *c, void *arg, gr_err *err)
         goto out;
     }
     db_bind_int(st, 1, now);
-    bind_id_or_null(st, 2, l->by);
+    db_bind_int_or_null(st, 2, l->by);
     db_bind_int(st, 3, l->id);
     rc = db_run(st, err);
 out:
@@ -757,7 +744,7 @@ int cat_history_list(db_conn *c, arena *a, int64_t category_id, int64_t after, i
         v[*n].version = db_col_int(st, 1);
         v[*n].changed_by = db_col_int(st, 2);
         v[*n].changed_at = db_col_int(st, 3);
-        v[*n].old = arena_strdup(a, db_col_text(st, 4));
+        v[*n].old = db_col_textdup(st, 4, a);
         (*n)++;
     }
     db_done(st);

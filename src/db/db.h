@@ -17,6 +17,7 @@
 #ifndef GR_DB_DB_H
 #define GR_DB_DB_H
 
+#include "base/arena.h"
 #include "base/err.h"
 #include "base/metrics.h"
 
@@ -68,10 +69,14 @@ void db_bind_text(db_stmt *st, int i, const char *s); /* NULL binds NULL; copied
 void db_bind_textn(db_stmt *st, int i, const char *s, size_t n);
 void db_bind_blob(db_stmt *st, int i, const void *p, size_t n);
 void db_bind_null(db_stmt *st, int i);
+/* Binds v, or NULL when v <= 0 (an absent id, time or status). */
+void db_bind_int_or_null(db_stmt *st, int i, int64_t v);
 
 int64_t db_col_int(db_stmt *st, int i);
 double db_col_double(db_stmt *st, int i);
 const char *db_col_text(db_stmt *st, int i); /* NULL for NULL; valid until the next step */
+/* A copy of text column i in a that outlives the step; NULL for NULL. */
+const char *db_col_textdup(db_stmt *st, int i, arena *a);
 const void *db_col_blob(db_stmt *st, int i, size_t *len);
 int db_col_is_null(db_stmt *st, int i);
 int db_col_count(db_stmt *st);

@@ -295,6 +295,14 @@ void db_bind_null(db_stmt *st, int i)
     sqlite3_bind_null(st->st, i);
 }
 
+void db_bind_int_or_null(db_stmt *st, int i, int64_t v)
+{
+    if (v > 0)
+        db_bind_int(st, i, v);
+    else
+        db_bind_null(st, i);
+}
+
 int64_t db_col_int(db_stmt *st, int i)
 {
     return sqlite3_column_int64(st->st, i);
@@ -308,6 +316,11 @@ double db_col_double(db_stmt *st, int i)
 const char *db_col_text(db_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st->st, i);
+}
+
+const char *db_col_textdup(db_stmt *st, int i, arena *a)
+{
+    return arena_strdup(a, db_col_text(st, i));
 }
 
 const void *db_col_blob(db_stmt *st, int i, size_t *len)

@@ -146,6 +146,10 @@ int http_url_decode(const char *src, size_t len, char *dst, size_t dst_len, int 
 void http_add_header(http_req *req, const char *name, const char *value);
 /* Sends body (stolen) as JSON with status. Always returns 0. */
 int http_send_json(http_req *req, int status, json_t *body);
+/* JSON for a stored epoch-ms time: ISO 8601 UTC, or null when ms <= 0 (unset). */
+json_t *http_json_time(int64_t ms);
+/* JSON for an optional row id: the integer, or null when id <= 0 (unset). */
+json_t *http_json_id(int64_t id);
 /* A page of a cursor-paginated list: {"items": items, "next_after": last id or null}.
  * more says whether a next page may exist. Steals items. */
 int http_send_page(http_req *req, json_t *items, int more, int64_t last_id);

@@ -206,6 +206,21 @@ int http_send_file(http_req *req, int status, const char *type, const char *path
     return 0;
 }
 
+json_t *http_json_time(int64_t ms)
+{
+    char t[40];
+
+    if (ms <= 0)
+        return json_null();
+    time_format_iso(ms, t, sizeof(t));
+    return json_string(t);
+}
+
+json_t *http_json_id(int64_t id)
+{
+    return id > 0 ? json_integer(id) : json_null();
+}
+
 int http_send_json(http_req *req, int status, json_t *body)
 {
     /* 12 significant digits: coordinates read as people expect them (116.44,

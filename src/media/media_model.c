@@ -204,8 +204,6 @@ out:
 
 static void media_read_row(db_stmt *st, arena *a, media_info *m)
 {
-    const char *kind = db_col_text(st, 7);
-
     memset(m, 0, sizeof(*m));
     m->id = db_col_int(st, 0);
     snprintf(m->sha256, sizeof(m->sha256), "%s", db_col_text(st, 1));
@@ -214,7 +212,7 @@ static void media_read_row(db_stmt *st, arena *a, media_info *m)
     m->uploaded_by = db_col_int(st, 4); /* NULL reads as 0: anonymous */
     m->is_public = (int)db_col_int(st, 5);
     m->scope_org_id = db_col_int(st, 6);
-    m->owner_kind = kind ? arena_strdup(a, kind) : NULL;
+    m->owner_kind = db_col_textdup(st, 7, a);
     m->owner_id = db_col_int(st, 8);
     m->created_at = db_col_int(st, 9);
 }
@@ -286,14 +284,6 @@ static int owner_check(const char *kind, int64_t owner_id, gr_err *err)
     return 0;
 }
 
-static void bind_scope(db_stmt *st, int i, int64_t scope_org_id)
-{
-    if (scope_org_id > 0)
-        db_bind_int(st, i, scope_org_id);
-    else
-        db_bind_null(st, i);
-}
-
 int media_link(db_conn *c, int64_t media_id, const char *owner_kind, int64_t owner_id,
                int is_public, int64_t scope_org_id, gr_err *err)
 {
@@ -315,7 +305,7 @@ int media_link(db_conn *c, int64_t media_id, const char *owner_kind, int64_t own
     db_bind_text(st, 2, owner_kind);
     db_bind_int(st, 3, owner_id);
     db_bind_int(st, 4, is_public ? 1 : 0);
-    bind_scope(st, 5, scope_org_id);
+    db_bind_int_or_null(st, 5, scope_org_id);
     rc = db_run(st, err);
     db_done(st);
     if (rc || db_changes(c) == 1)
@@ -346,7 +336,7 @@ int media_set_visibility(db_conn *c, const char *owner_kind, int64_t owner_id, i
     db_bind_text(st, 1, owner_kind);
     db_bind_int(st, 2, owner_id);
     db_bind_int(st, 3, is_public < 0 ? -1 : is_public ? 1 : 0);
-    bind_scope(st, 4, scope_org_id);
+    db_bind_int_or_null(st, 4, scope_org_id);
     rc = db_run(st, err);
     db_done(st);
     return rc;

@@ -18,21 +18,6 @@ enum { PAGE_DEFAULT = 50, PAGE_MAX = 500 };
 
 /* ---- JSON ---- */
 
-static json_t *json_time(int64_t ms)
-{
-    char t[40];
-
-    if (ms <= 0)
-        return json_null();
-    time_format_iso(ms, t, sizeof(t));
-    return json_string(t);
-}
-
-static json_t *json_id(int64_t id)
-{
-    return id > 0 ? json_integer(id) : json_null();
-}
-
 static json_t *json_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -51,8 +36,9 @@ static json_t *webhook_json(const void *item)
     free(copy);
     return json_pack("{s:I, s:s, s:o, s:b, s:o, s:o, s:o, s:I}", "id", (json_int_t)w->id, "url",
                      w->url, "event_types", types, "active", w->active, "created_by",
-                     json_id(w->created_by), "created_at", json_time(w->created_at), "updated_at",
-                     json_time(w->updated_at), "version", (json_int_t)w->version);
+                     http_json_id(w->created_by), "created_at", http_json_time(w->created_at),
+                     "updated_at", http_json_time(w->updated_at), "version",
+                     (json_int_t)w->version);
 }
 
 static json_t *delivery_json(const void *item)
@@ -64,13 +50,13 @@ static json_t *delivery_json(const void *item)
     return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "id", (json_int_t)d->id, "webhook_id", (json_int_t)d->webhook_id, "event_id",
                      d->event_id, "event_type", d->event_type, "subject",
-                     json_str_or_null(d->subject), "subject_id", json_id(d->subject_id),
+                     json_str_or_null(d->subject), "subject_id", http_json_id(d->subject_id),
                      "idempotency_key", d->idempotency_key, "status", status, "attempts",
                      (json_int_t)d->attempts, "next_attempt_at",
-                     waiting ? json_time(d->next_attempt_at) : json_null(), "delivered_at",
-                     json_time(d->delivered_at), "dead_at", json_time(d->dead_at), "last_status",
-                     json_id(d->last_status), "last_error", json_str_or_null(d->last_error),
-                     "created_at", json_time(d->created_at));
+                     waiting ? http_json_time(d->next_attempt_at) : json_null(), "delivered_at",
+                     http_json_time(d->delivered_at), "dead_at", http_json_time(d->dead_at),
+                     "last_status", http_json_id(d->last_status), "last_error",
+                     json_str_or_null(d->last_error), "created_at", http_json_time(d->created_at));
 }
 
 static json_t *notice_json(const void *item)
@@ -79,8 +65,8 @@ static json_t *notice_json(const void *item)
 
     return json_pack("{s:I, s:s, s:s, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)x->id, "kind",
                      x->kind, "text", x->text, "subject", json_str_or_null(x->subject),
-                     "subject_id", json_id(x->subject_id), "read", x->read_at != 0, "read_at",
-                     json_time(x->read_at), "created_at", json_time(x->created_at));
+                     "subject_id", http_json_id(x->subject_id), "read", x->read_at != 0, "read_at",
+                     http_json_time(x->read_at), "created_at", http_json_time(x->created_at));
 }
 
 static db_conn *reader(http_req *req)

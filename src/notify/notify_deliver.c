@@ -324,10 +324,10 @@ static int result_write(db_conn *c, void *arg, gr_err *err)
                     err);
     if (!st)
         return GR_EINTERNAL;
-    notify_bind_opt(st, 1, r->at->status);
+    db_bind_int_or_null(st, 1, r->at->status);
     db_bind_text(st, 2, r->at->ok ? NULL : r->at->error);
-    notify_bind_opt(st, 3, r->at->ok ? r->now : 0);
-    notify_bind_opt(st, 4, r->dead ? r->now : 0);
+    db_bind_int_or_null(st, 3, r->at->ok ? r->now : 0);
+    db_bind_int_or_null(st, 4, r->dead ? r->now : 0);
     db_bind_int(st, 5, r->next_attempt_at);
     db_bind_int(st, 6, r->d->id);
     rc = db_run(st, err);

@@ -24,21 +24,6 @@
 
 typedef void (*row_reader)(db_stmt *st, arena *a, void *out);
 
-static const char *col_str(arena *a, db_stmt *st, int i)
-{
-    const char *s = db_col_text(st, i);
-
-    return s ? arena_strdup(a, s) : NULL;
-}
-
-void notify_bind_opt(db_stmt *st, int i, int64_t v)
-{
-    if (v > 0)
-        db_bind_int(st, i, v);
-    else
-        db_bind_null(st, i);
-}
-
 static int64_t col_int0(db_stmt *st, int i)
 {
     return db_col_is_null(st, i) ? 0 : db_col_int(st, i);
@@ -293,7 +278,7 @@ static int outbox_insert(db_conn *c, int64_t webhook_id, const char *event_id, c
     db_bind_text(st, 2, event_id);
     db_bind_text(st, 3, type);
     db_bind_text(st, 4, subject);
-    notify_bind_opt(st, 5, subject_id);
+    db_bind_int_or_null(st, 5, subject_id);
     db_bind_text(st, 6, payload);
     db_bind_text(st, 7, key);
     db_bind_int(st, 8, now);
@@ -401,7 +386,7 @@ int notify_notice(db_conn *c, int64_t user_id, const char *kind, const char *tex
     db_bind_text(st, 2, kind);
     db_bind_text(st, 3, text);
     db_bind_text(st, 4, subject);
-    notify_bind_opt(st, 5, subject_id);
+    db_bind_int_or_null(st, 5, subject_id);
     db_bind_int(st, 6, time_now_ms());
     rc = db_run(st, err);
     db_done(st);
@@ -420,8 +405,8 @@ static void hook_read(db_stmt *st, arena *a, void *out)
     notify_webhook *w = out;
 
     w->id = db_col_int(st, 0);
-    w->url = col_str(a, st, 1);
-    w->event_types = col_str(a, st, 2);
+    w->url = db_col_textdup(st, 1, a);
+    w->event_types = db_col_textdup(st, 2, a);
     w->active = (int)db_col_int(st, 3);
     w->created_by = col_int0(st, 4);
     w->created_at = db_col_int(st, 5);
@@ -489,7 +474,7 @@ static int hook_insert(db_conn *c, void *arg, gr_err *err)
     db_bind_blob(st, 2, w->sealed, w->sealed_len);
     db_bind_text(st, 3, w->types);
     db_bind_int(st, 4, w->active);
-    notify_bind_opt(st, 5, w->created_by);
+    db_bind_int_or_null(st, 5, w->created_by);
     db_bind_int(st, 6, now);
     db_bind_int(st, 7, now);
     rc = db_run(st, err);
@@ -694,17 +679,17 @@ static void delivery_read(db_stmt *st, arena *a, void *out)
 
     d->id = db_col_int(st, 0);
     d->webhook_id = db_col_int(st, 1);
-    d->event_id = col_str(a, st, 2);
-    d->event_type = col_str(a, st, 3);
-    d->subject = col_str(a, st, 4);
+    d->event_id = db_col_textdup(st, 2, a);
+    d->event_type = db_col_textdup(st, 3, a);
+    d->subject = db_col_textdup(st, 4, a);
     d->subject_id = col_int0(st, 5);
-    d->idempotency_key = col_str(a, st, 6);
+    d->idempotency_key = db_col_textdup(st, 6, a);
     d->attempts = db_col_int(st, 7);
     d->next_attempt_at = db_col_int(st, 8);
     d->delivered_at = col_int0(st, 9);
     d->dead_at = col_int0(st, 10);
     d->last_status = col_int0(st, 11);
-    d->last_error = col_str(a, st, 12);
+    d->last_error = db_col_textdup(st, 12, a);
     d->created_at = db_col_int(st, 13);
 }
 
@@ -770,9 +755,9 @@ static void notice_read(db_stmt *st, arena *a, void *out)
 
     x->id = db_col_int(st, 0);
     x->user_id = db_col_int(st, 1);
-    x->kind = col_str(a, st, 2);
-    x->text = col_str(a, st, 3);
-    x->subject = col_str(a, st, 4);
+    x->kind = db_col_textdup(st, 2, a);
+    x->text = db_col_textdup(st, 3, a);
+    x->subject = db_col_textdup(st, 4, a);
     x->subject_id = col_int0(st, 5);
     x->read_at = col_int0(st, 6);
     x->created_at = db_col_int(st, 7);

@@ -150,9 +150,6 @@ typedef struct notify_config {
 /* The configuration from the environment; GR_EINVAL naming the variable. */
 int notify_config_load(notify_config *cfg, gr_err *err);
 
-/* Binds v to parameter i, or NULL when v <= 0 (an absent id, time or status). */
-void notify_bind_opt(db_stmt *st, int i, int64_t v);
-
 /* Wakes the delivery thread (notify_event calls it). */
 void notify_kick(void);
 

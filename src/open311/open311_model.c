@@ -15,13 +15,6 @@
 
 /* ---- services ---- */
 
-static const char *dup_text(arena *a, db_stmt *st, int i)
-{
-    const char *s = db_col_text(st, i);
-
-    return s ? arena_strdup(a, s) : NULL;
-}
-
 int o311_services_load(db_conn *c, arena *a, o311_service **out, size_t *n, gr_err *err)
 {
     db_stmt *st = db_prepare(c,
@@ -42,11 +35,11 @@ int o311_services_load(db_conn *c, arena *a, o311_service **out, size_t *n, gr_e
             *out = arena_alloc(a, (size_t)db_col_int(st, 7) * sizeof(**out));
         s = &(*out)[(*n)++];
         s->id = db_col_int(st, 0);
-        s->code = dup_text(a, st, 1);
-        s->name = dup_text(a, st, 2);
-        s->group = db_col_is_null(st, 3) ? "12345" : dup_text(a, st, 3);
-        s->kind = dup_text(a, st, 4);
-        s->description = db_col_is_null(st, 5) ? s->name : dup_text(a, st, 5);
+        s->code = db_col_textdup(st, 1, a);
+        s->name = db_col_textdup(st, 2, a);
+        s->group = db_col_is_null(st, 3) ? "12345" : db_col_textdup(st, 3, a);
+        s->kind = db_col_textdup(st, 4, a);
+        s->description = db_col_is_null(st, 5) ? s->name : db_col_textdup(st, 5, a);
         s->active = (int)db_col_int(st, 6);
     }
     db_done(st);
@@ -96,16 +89,6 @@ json_t *o311_definition_json(const o311_service *s)
     return json_pack("{s:s, s:[o, o]}", "service_code", s->code, "attributes", urgency, landmark);
 }
 
-static json_t *iso_json(int64_t ms)
-{
-    char t[40];
-
-    if (!ms)
-        return json_null();
-    time_format_iso(ms, t, sizeof(t));
-    return json_string(t);
-}
-
 json_t *o311_request_json(const case_rec *r, const o311_service *s, int ext)
 {
     json_t *o = json_object();
@@ -117,9 +100,9 @@ json_t *o311_request_json(const case_rec *r, const o311_service *s, int ext)
     json_object_set_new(o, "service_name", s ? json_string(s->name) : json_null());
     json_object_set_new(o, "service_code", s ? json_string(s->code) : json_null());
     json_object_set_new(o, "description", json_string(r->description));
-    json_object_set_new(o, "requested_datetime", iso_json(r->created_at));
+    json_object_set_new(o, "requested_datetime", http_json_time(r->created_at));
     json_object_set_new(o, "updated_datetime",
-                        iso_json(r->closed_at ? r->closed_at : r->updated_at));
+                        http_json_time(r->closed_at ? r->closed_at : r->updated_at));
     json_object_set_new(o, "address", r->address ? json_string(r->address) : json_null());
     json_object_set_new(o, "lat", r->has_point ? json_real(r->lat) : json_null());
     json_object_set_new(o, "long", r->has_point ? json_real(r->lon) : json_null());
@@ -285,19 +268,14 @@ static int category_in(const o311_query *q, int64_t id)
     return 0;
 }
 
-static const char *dup_or_null(arena *a, const char *s)
-{
-    return s ? arena_strdup(a, s) : NULL;
-}
-
 /* What o311_request_json reads, copied out of a scratch arena. */
 static void rec_keep(arena *a, case_rec *dst, const case_rec *src)
 {
     *dst = *src;
     dst->public_code = arena_strdup(a, src->public_code);
-    dst->title = dup_or_null(a, src->title);
-    dst->description = dup_or_null(a, src->description);
-    dst->address = dup_or_null(a, src->address);
+    dst->title = arena_strdup(a, src->title);
+    dst->description = arena_strdup(a, src->description);
+    dst->address = arena_strdup(a, src->address);
     dst->channel = NULL;
     dst->contact_hint = NULL;
     dst->step = NULL;
@@ -372,8 +350,8 @@ int o311_updates_find(db_conn *c, arena *a, const o311_query *q, case_update **o
             u = &(*out)[(*n)++];
             *u = batch[i];
             u->public_code = arena_strdup(a, batch[i].public_code);
-            u->action = dup_or_null(a, batch[i].action);
-            u->to_state = dup_or_null(a, batch[i].to_state);
+            u->action = arena_strdup(a, batch[i].action);
+            u->to_state = arena_strdup(a, batch[i].to_state);
             u->note = NULL; /* free text: never shown to the public */
         }
         if (got)

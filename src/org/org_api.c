@@ -19,19 +19,6 @@ enum { PAGE_DEFAULT = 50, PAGE_MAX = 500, Q_MAX_CHARS = 100 };
 
 /* ---- JSON ---- */
 
-static json_t *iso(int64_t ms)
-{
-    char b[40];
-
-    time_format_iso(ms, b, sizeof(b));
-    return json_string(b);
-}
-
-static json_t *id_or_null(int64_t id)
-{
-    return id ? json_integer(id) : json_null();
-}
-
 static json_t *unit_brief(const org_unit *u)
 {
     return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)u->id, "code", u->code, "name",
@@ -44,11 +31,11 @@ static json_t *unit_json(const void *item)
     json_t *o = json_pack(
         "{s:I, s:s, s:s, s:s, s:o, s:b, s:o, s:s, s:o, s:o, s:I}", "id", (json_int_t)u->id, "code",
         u->code, "name", u->name, "kind", org_kind_name(u->kind), "parent_id",
-        id_or_null(u->parent_id), "has_boundary", u->has_boundary, "centroid",
+        http_json_id(u->parent_id), "has_boundary", u->has_boundary, "centroid",
         u->has_boundary ? json_pack("{s:f, s:f}", "lat", u->centroid_lat, "lon", u->centroid_lon)
                         : json_null(),
-        "source", u->source, "created_at", iso(u->created_at), "updated_at", iso(u->updated_at),
-        "version", (json_int_t)u->version);
+        "source", u->source, "created_at", http_json_time(u->created_at), "updated_at",
+        http_json_time(u->updated_at), "version", (json_int_t)u->version);
 
     if (o && u->boundary)
         json_object_set_new(o, "boundary", json_loads(u->boundary, 0, NULL));
@@ -62,8 +49,8 @@ static json_t *dept_json(const void *item)
     return json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:o, s:o, s:I}", "id", (json_int_t)d->id,
                      "org_id", (json_int_t)d->org_id, "name", d->name, "full_name", d->full_name,
                      "level", org_kind_name(d->level), "code", d->code, "created_at",
-                     iso(d->created_at), "updated_at", iso(d->updated_at), "version",
-                     (json_int_t)d->version);
+                     http_json_time(d->created_at), "updated_at", http_json_time(d->updated_at),
+                     "version", (json_int_t)d->version);
 }
 
 /* A boundary from a body, as compact text for the model (NULL when null). */

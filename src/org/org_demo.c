@@ -322,7 +322,7 @@ static int children(db_conn *c, arena *a, int64_t parent, struct level *l, gr_er
         x->id = db_col_int(st, 0);
         x->parent_id = parent;
         snprintf(x->code, sizeof(x->code), "%s", db_col_text(st, 1));
-        x->name = arena_strdup(a, db_col_text(st, 2));
+        x->name = db_col_textdup(st, 2, a);
     }
     db_done(st);
     return rc < 0 ? rc : 0;

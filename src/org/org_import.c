@@ -82,7 +82,7 @@ static int find_unit(db_conn *c, const char *code, int64_t *id, int *kind, char 
         if (path)
             snprintf(path, pathlen, "%s", db_col_text(st, 2));
         if (name)
-            *name = arena_strdup(a, db_col_text(st, 3));
+            *name = db_col_textdup(st, 3, a);
         rc = 1;
     }
     db_done(st);

@@ -150,14 +150,14 @@ static void unit_read(db_stmt *st, arena *a, int with_boundary, org_unit *u)
     memset(u, 0, sizeof(*u));
     u->id = db_col_int(st, 0);
     u->parent_id = db_col_is_null(st, 1) ? 0 : db_col_int(st, 1);
-    u->code = arena_strdup(a, db_col_text(st, 2));
-    u->name = arena_strdup(a, db_col_text(st, 3));
+    u->code = db_col_textdup(st, 2, a);
+    u->name = db_col_textdup(st, 3, a);
     u->kind = org_kind_parse(db_col_text(st, 4));
-    u->path = arena_strdup(a, db_col_text(st, 5));
+    u->path = db_col_textdup(st, 5, a);
     u->has_boundary = (int)db_col_int(st, 6);
     u->centroid_lat = db_col_double(st, 7);
     u->centroid_lon = db_col_double(st, 8);
-    u->source = arena_strdup(a, db_col_text(st, 9));
+    u->source = db_col_textdup(st, 9, a);
     u->created_at = db_col_int(st, 10);
     u->updated_at = db_col_int(st, 11);
     u->version = db_col_int(st, 12);
@@ -872,15 +872,14 @@ int org_unit_delete(gr_ctx *ctx, int64_t id, gr_err *err)
 static void dept_read(db_stmt *st, arena *a, void *out)
 {
     org_dept *d = out;
-    const char *s;
 
     memset(d, 0, sizeof(*d));
     d->id = db_col_int(st, 0);
     d->org_id = db_col_int(st, 1);
-    d->name = arena_strdup(a, db_col_text(st, 2));
-    d->full_name = (s = db_col_text(st, 3)) ? arena_strdup(a, s) : NULL;
+    d->name = db_col_textdup(st, 2, a);
+    d->full_name = db_col_textdup(st, 3, a);
     d->level = org_kind_parse(db_col_text(st, 4));
-    d->code = (s = db_col_text(st, 5)) ? arena_strdup(a, s) : NULL;
+    d->code = db_col_textdup(st, 5, a);
     d->created_at = db_col_int(st, 6);
     d->updated_at = db_col_int(st, 7);
     d->version = db_col_int(st, 8);

@@ -388,3 +388,28 @@ void gr_assert_problem(const gr_resp *r, long status, const char *field)
     if (!reason || !*reason)
         fail_msg("no reason for %s: %s", field, r->body);
 }
+
+long gr_get(gr_client *c, const char *path, gr_resp *r)
+{
+    return gr_request(c, "GET", path, NULL, NULL, r);
+}
+
+void gr_expect_problem(gr_client *c, const char *method, const char *path, const char *body,
+                       long status, const char *field)
+{
+    gr_resp r;
+
+    gr_request(c, method, path, NULL, body, &r);
+    gr_assert_problem(&r, status, field);
+    gr_resp_free(&r);
+}
+
+int64_t gr_jint(const json_t *o, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+const char *gr_jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}

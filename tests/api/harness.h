@@ -89,4 +89,14 @@ void gr_login_demo(gr_client *c, const char *user);
  * with a reason (field NULL: any errors). */
 void gr_assert_problem(const gr_resp *r, long status, const char *field);
 
+/* A GET of path (gr_request without a body). */
+long gr_get(gr_client *c, const char *path, gr_resp *r);
+/* Sends body with method to path and asserts the answer is a problem with
+ * status naming field (as gr_assert_problem); frees the response. */
+void gr_expect_problem(gr_client *c, const char *method, const char *path, const char *body,
+                       long status, const char *field);
+/* Member k of o as an integer (0 when missing) or a string (NULL when missing). */
+int64_t gr_jint(const json_t *o, const char *k);
+const char *gr_jstr(const json_t *o, const char *k);
+
 #endif

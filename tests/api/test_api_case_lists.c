@@ -27,16 +27,6 @@ static int64_t district, cgw, swj, c_grid, c_other;
 #define WORD    "蓝鲸测试"
 #define WORD_PC "%E8%93%9D%E9%B2%B8%E6%B5%8B%E8%AF%95"
 
-static long get(gr_client *c, const char *path, gr_resp *r)
-{
-    return gr_request(c, "GET", path, NULL, NULL, r);
-}
-
-static int64_t jint(const json_t *o, const char *k)
-{
-    return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
 static void centre(const char *code, double *lat, double *lon)
 {
     char path[128];
@@ -44,7 +34,7 @@ static void centre(const char *code, double *lat, double *lon)
     json_t *c;
 
     snprintf(path, sizeof(path), "/api/v1/org/units?code=%s", code);
-    assert_int_equal(get(&cl[ADMIN], path, &r), 200);
+    assert_int_equal(gr_get(&cl[ADMIN], path, &r), 200);
     c = json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "centroid");
     assert_non_null(c);
     *lat = json_real_value(json_object_get(c, "lat"));
@@ -64,7 +54,7 @@ static int64_t report(gr_client *c, const char *title, double lat, double lon, c
              title, lat, lon, extra ? "," : "", extra ? extra : "");
     if (gr_request(c, "POST", "/api/v1/cases", NULL, body, &r) != 201)
         fail_msg("report: %ld %s", r.status, r.body);
-    id = jint(r.json, "id");
+    id = gr_jint(r.json, "id");
     gr_resp_free(&r);
     return id;
 }
@@ -110,13 +100,13 @@ static const char *list_ids(gr_client *c, const char *query, char *out, size_t l
     size_t i;
 
     snprintf(path, sizeof(path), "/api/v1/cases?%s", query);
-    if (get(c, path, &r) != 200)
+    if (gr_get(c, path, &r) != 200)
         fail_msg("GET %s: %ld %s", path, r.status, r.body);
     out[0] = '\0';
     json_array_foreach(json_object_get(r.json, "items"), i, it)
     {
         snprintf(out + strlen(out), len - strlen(out), "%s%lld", i ? " " : "",
-                 (long long)jint(it, "id"));
+                 (long long)gr_jint(it, "id"));
         assert_null(json_object_get(it, "contact"));
     }
     gr_resp_free(&r);
@@ -205,7 +195,7 @@ static void test_bad_params(void **state)
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/v1/cases?%s", bad[i].query);
-        get(&cl[ADMIN], path, &r);
+        gr_get(&cl[ADMIN], path, &r);
         if (r.status != 400)
             fail_msg("%s: %ld %s", path, r.status, r.body);
         gr_assert_problem(&r, 400, bad[i].field);
@@ -214,7 +204,7 @@ static void test_bad_params(void **state)
     /* The filters are shared: counts and the export refuse them alike. */
     for (i = 1; i < 3; i++) {
         snprintf(path, sizeof(path), "%s?q=ab", routes[i]);
-        get(&cl[ADMIN], path, &r);
+        gr_get(&cl[ADMIN], path, &r);
         gr_assert_problem(&r, 400, "q");
         gr_resp_free(&r);
     }
@@ -240,13 +230,13 @@ static void test_pages(void **state)
         for (;;) {
             snprintf(path, sizeof(path), "/api/v1/cases?sort=%s&limit=7%s%s", sorts[k],
                      next[0] ? (k ? "&cursor=" : "&after=") : "", next);
-            assert_int_equal(get(&cl[ADMIN], path, &r), 200);
+            assert_int_equal(gr_get(&cl[ADMIN], path, &r), 200);
             json_array_foreach(json_object_get(r.json, "items"), i, it)
             {
                 for (j = 0; j < n; j++)
-                    assert_true(seen[j] != jint(it, "id"));
+                    assert_true(seen[j] != gr_jint(it, "id"));
                 assert_true(n < total);
-                seen[n++] = jint(it, "id");
+                seen[n++] = gr_jint(it, "id");
             }
             if (k)
                 assert_true(json_is_null(json_object_get(r.json, "next_after")));
@@ -280,14 +270,14 @@ static void test_scope(void **state)
     /* The community worker: their community only; the district is outside. */
     community = gr_sql_int(&gr_srv, "SELECT id FROM org_units WHERE code = '110105001024'");
     snprintf(path, sizeof(path), "/api/v1/cases?org_id=%lld", (long long)district);
-    get(&cl[COMMUNITY], path, &r);
+    gr_get(&cl[COMMUNITY], path, &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
-    assert_int_equal(get(&cl[COMMUNITY], "/api/v1/cases?limit=100", &r), 200);
+    assert_int_equal(gr_get(&cl[COMMUNITY], "/api/v1/cases?limit=100", &r), 200);
     assert_true(json_array_size(json_object_get(r.json, "items")) > 0);
     json_array_foreach(json_object_get(r.json, "items"), i, it)
     {
-        assert_int_equal(jint(it, "community_id"), community);
+        assert_int_equal(gr_jint(it, "community_id"), community);
     }
     gr_resp_free(&r);
     list_ids(&cl[COMMUNITY], "q=" WORD_PC, got, sizeof(got));
@@ -296,19 +286,19 @@ static void test_scope(void **state)
     /* Department staff: their department's cases only, asking for another is 403. */
     gr_sql_int(&gr_srv, "UPDATE cases SET department_id = (SELECT id FROM departments WHERE "
                         "name = '水务' LIMIT 1) WHERE title = '垃圾" WORD "堆放'");
-    assert_int_equal(get(&cl[DEPT], "/api/v1/cases?limit=100", &r), 200);
+    assert_int_equal(gr_get(&cl[DEPT], "/api/v1/cases?limit=100", &r), 200);
     assert_true(json_array_size(json_object_get(r.json, "items")) > 0);
     json_array_foreach(json_object_get(r.json, "items"), i, it)
     {
-        assert_int_equal(jint(it, "department_id"), cgw);
+        assert_int_equal(gr_jint(it, "department_id"), cgw);
     }
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/cases?department_id=%lld", (long long)swj);
-    get(&cl[DEPT], path, &r);
+    gr_get(&cl[DEPT], path, &r);
     gr_assert_problem(&r, 403, "department_id");
     gr_resp_free(&r);
     /* Residents have no work list. */
-    get(&cl[RESIDENT], "/api/v1/cases", &r);
+    gr_get(&cl[RESIDENT], "/api/v1/cases", &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
 }
@@ -327,33 +317,34 @@ static void test_counts(void **state)
     size_t i;
 
     (void)state;
-    assert_int_equal(get(&cl[ADMIN], "/api/v1/cases/counts?state=closed", &r), 200);
+    assert_int_equal(gr_get(&cl[ADMIN], "/api/v1/cases/counts?state=closed", &r), 200);
     for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-        sum += jint(r.json, states[i]);
+        sum += gr_jint(r.json, states[i]);
     assert_int_equal(sum, total);
     b = json_object_get(r.json, "badges");
-    assert_int_equal(jint(b, "to_accept"), jint(r.json, "reported"));
-    assert_int_equal(jint(b, "to_handle"), jint(r.json, "signed") + jint(r.json, "rework"));
-    assert_int_equal(jint(b, "returned_or_disputed"),
-                     jint(r.json, "returned") + jint(r.json, "disputed"));
-    assert_int_equal(jint(b, "overdue"),
+    assert_int_equal(gr_jint(b, "to_accept"), gr_jint(r.json, "reported"));
+    assert_int_equal(gr_jint(b, "to_handle"),
+                     gr_jint(r.json, "signed") + gr_jint(r.json, "rework"));
+    assert_int_equal(gr_jint(b, "returned_or_disputed"),
+                     gr_jint(r.json, "returned") + gr_jint(r.json, "disputed"));
+    assert_int_equal(gr_jint(b, "overdue"),
                      gr_sql_int(&gr_srv, "SELECT count(*) FROM cases WHERE step IS NOT NULL AND "
                                          "step_due_at < CAST(strftime('%s','now') AS INTEGER) * "
                                          "1000 AND district_id = (SELECT id FROM org_units WHERE "
                                          "code = '110105')"));
-    assert_true(jint(b, "overdue") >= 1);
+    assert_true(gr_jint(b, "overdue") >= 1);
     assert_int_equal(json_object_size(b), 8); /* an admin oversees every queue */
     gr_resp_free(&r);
     /* The acceptor sees their own queue (and overdue), the filters apply. */
-    assert_int_equal(get(&cl[ACCEPTOR], "/api/v1/cases/counts?q=" WORD_PC, &r), 200);
+    assert_int_equal(gr_get(&cl[ACCEPTOR], "/api/v1/cases/counts?q=" WORD_PC, &r), 200);
     b = json_object_get(r.json, "badges");
     assert_int_equal(json_object_size(b), 2);
-    v = jint(b, "to_accept");
+    v = gr_jint(b, "to_accept");
     assert_int_equal(v, 2); /* both reports wait for acceptance */
-    assert_int_equal(jint(r.json, "reported"), 2);
-    assert_int_equal(jint(r.json, "accepted"), 0);
+    assert_int_equal(gr_jint(r.json, "reported"), 2);
+    assert_int_equal(gr_jint(r.json, "accepted"), 0);
     gr_resp_free(&r);
-    get(&cl[RESIDENT], "/api/v1/cases/counts", &r);
+    gr_get(&cl[RESIDENT], "/api/v1/cases/counts", &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
 }
@@ -368,7 +359,7 @@ static void test_csv(void **state)
     /* A title with a line break (no route writes one; the quoting must hold). */
     gr_sql_int(&gr_srv, "UPDATE cases SET title = '井盖, ' || char(34) || '" WORD "' || char(34) "
                         "|| char(10) || '缺失' WHERE title LIKE '井盖, %" WORD "%'");
-    assert_int_equal(get(&cl[ACCEPTOR], "/api/v1/cases/export.csv?q=" WORD_PC, &r), 200);
+    assert_int_equal(gr_get(&cl[ACCEPTOR], "/api/v1/cases/export.csv?q=" WORD_PC, &r), 200);
     assert_non_null(gr_resp_header(&r, "Content-Type", h, sizeof(h)));
     assert_string_equal(h, "text/csv; charset=utf-8");
     assert_non_null(gr_resp_header(&r, "Content-Disposition", h, sizeof(h)));
@@ -394,18 +385,18 @@ static void test_csv(void **state)
     assert_true(strncmp(line2, "GR", 2) == 0);
     gr_resp_free(&r);
     /* The community worker's export holds their community's case only. */
-    assert_int_equal(get(&cl[COMMUNITY], "/api/v1/cases/export.csv?q=" WORD_PC, &r), 200);
+    assert_int_equal(gr_get(&cl[COMMUNITY], "/api/v1/cases/export.csv?q=" WORD_PC, &r), 200);
     assert_non_null(strstr(r.body, "井盖"));
     assert_null(strstr(r.body, "垃圾" WORD));
     gr_resp_free(&r);
     /* Residents, grid inspectors and department staff do not export. */
-    get(&cl[RESIDENT], "/api/v1/cases/export.csv", &r);
+    gr_get(&cl[RESIDENT], "/api/v1/cases/export.csv", &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
-    get(&cl[INSPECTOR], "/api/v1/cases/export.csv", &r);
+    gr_get(&cl[INSPECTOR], "/api/v1/cases/export.csv", &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
-    get(&cl[DEPT], "/api/v1/cases/export.csv", &r);
+    gr_get(&cl[DEPT], "/api/v1/cases/export.csv", &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
 }

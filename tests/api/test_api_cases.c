@@ -36,16 +36,6 @@ static long req(gr_client *c, const char *method, const char *path, const char *
     return gr_request(c, method, path, NULL, body, r);
 }
 
-static int64_t jint(const json_t *o, const char *k)
-{
-    return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static void centre(const char *code, double *lat, double *lon)
 {
     char path[128];
@@ -72,8 +62,8 @@ static int64_t dept(const char *name)
     assert_int_equal(req(&cl[ADMIN], "GET", "/api/v1/org/departments?limit=500", NULL, &r), 200);
     json_array_foreach(json_object_get(r.json, "items"), i, d)
     {
-        if (strcmp(jstr(d, "name"), name) == 0)
-            id = jint(d, "id");
+        if (strcmp(gr_jstr(d, "name"), name) == 0)
+            id = gr_jint(d, "id");
     }
     gr_resp_free(&r);
     assert_true(id > 0);
@@ -88,8 +78,8 @@ static int64_t find_code(json_t *items, const char *code)
 
     json_array_foreach(items, i, it)
     {
-        if (jstr(it, "code") && strcmp(jstr(it, "code"), code) == 0)
-            return jint(it, "id");
+        if (gr_jstr(it, "code") && strcmp(gr_jstr(it, "code"), code) == 0)
+            return gr_jint(it, "id");
         if ((id = find_code(json_object_get(it, "children"), code)) != 0)
             return id;
     }
@@ -126,7 +116,7 @@ static json_t *staff_get(int64_t id)
 static int64_t version_of(int64_t id)
 {
     json_t *o = staff_get(id);
-    int64_t v = jint(o, "version");
+    int64_t v = gr_jint(o, "version");
 
     json_decref(o);
     return v;
@@ -135,7 +125,7 @@ static int64_t version_of(int64_t id)
 static char *state_of(int64_t id)
 {
     json_t *o = staff_get(id);
-    char *s = strdup(jstr(o, "state"));
+    char *s = strdup(gr_jstr(o, "state"));
 
     json_decref(o);
     return s;
@@ -173,7 +163,7 @@ static void step(int who, int64_t id, const char *action, const char *extra, con
 
     if (act(&cl[who], id, action, extra, &r) != 200)
         fail_msg("%s by %s: %ld %s", action, names[who], r.status, r.body);
-    assert_string_equal(jstr(r.json, "state"), want);
+    assert_string_equal(gr_jstr(r.json, "state"), want);
     gr_resp_free(&r);
 }
 
@@ -190,7 +180,7 @@ static int64_t report(gr_client *c, const char *extra, double lat, double lon, g
         lat, lon, extra ? "," : "", extra ? extra : "");
     if (req(c, "POST", "/api/v1/cases", body, &r) != 201)
         fail_msg("report: %ld %s", r.status, r.body);
-    id = jint(r.json, "id");
+    id = gr_jint(r.json, "id");
     if (out)
         *out = r;
     else
@@ -212,7 +202,7 @@ static char *actions_of(int64_t id)
     {
         if (i)
             strcat(s, " ");
-        strcat(s, jstr(e, "action"));
+        strcat(s, gr_jstr(e, "action"));
     }
     gr_resp_free(&r);
     return s;
@@ -287,8 +277,8 @@ static void test_walk_resident(void **state)
 
     (void)state;
     id = report(&cl[RESIDENT], "\"is_public\":true", glat, glon, &r);
-    assert_string_equal(jstr(r.json, "channel"), "web");
-    assert_string_equal(jstr(r.json, "state"), "reported");
+    assert_string_equal(gr_jstr(r.json, "channel"), "web");
+    assert_string_equal(gr_jstr(r.json, "state"), "reported");
     assert_true(json_is_array(json_object_get(r.json, "timeline")));
     assert_true(json_is_array(json_object_get(r.json, "duplicates")));
     assert_null(json_object_get(r.json, "department_id")); /* not in the resident's view */
@@ -298,7 +288,7 @@ static void test_walk_resident(void **state)
     assert_int_equal(
         act(&cl[RESIDENT], id, "rate", "\"rating\":\"unsatisfied\",\"note\":\"摊贩又回来了\"", &r),
         200);
-    assert_string_equal(jstr(r.json, "state"), "review");
+    assert_string_equal(gr_jstr(r.json, "state"), "review");
     gr_resp_free(&r);
     step(DISPATCHER, id, "review", "\"decision\":\"close\",\"note\":\"已回访并解释\"", "closed");
     step(RESIDENT, id, "rate", "\"rating\":\"basically_satisfied\"", "closed");
@@ -309,11 +299,11 @@ static void test_walk_resident(void **state)
     /* The resident's own view: no internal notes, no department's return reason. */
     snprintf(path, sizeof(path), "/api/v1/my/cases/%lld", (long long)id);
     assert_int_equal(req(&cl[RESIDENT], "GET", path, NULL, &r), 200);
-    assert_string_equal(jstr(r.json, "rating"), "basically_satisfied");
+    assert_string_equal(gr_jstr(r.json, "rating"), "basically_satisfied");
     json_array_foreach(json_object_get(r.json, "timeline"), i, e)
     {
         assert_null(json_object_get(e, "actor_user_id"));
-        if (strcmp(jstr(e, "action"), "return") == 0) {
+        if (strcmp(gr_jstr(e, "action"), "return") == 0) {
             saw_return = 1;
             assert_null(json_object_get(e, "note"));
         }
@@ -322,7 +312,7 @@ static void test_walk_resident(void **state)
     gr_resp_free(&r);
     /* ... and in the list of their reports. */
     assert_int_equal(req(&cl[RESIDENT], "GET", "/api/v1/my/cases?limit=100", NULL, &r), 200);
-    assert_int_equal(jint(json_array_get(json_object_get(r.json, "items"), 0), "id"), id);
+    assert_int_equal(gr_jint(json_array_get(json_object_get(r.json, "items"), 0), "id"), id);
     gr_resp_free(&r);
     /* Someone else's report is not there for them; staff read through /cases. */
     snprintf(path, sizeof(path), "/api/v1/my/cases/%lld", (long long)id);
@@ -344,22 +334,22 @@ static void test_walk_anonymous(void **state)
     (void)state;
     id = report(&anon, "\"contact\":\"13900001234\",\"is_public\":true", glat, glon, &r);
     /* The receipt: the code to quote, nothing more. */
-    assert_string_equal(jstr(r.json, "state"), "reported");
-    snprintf(code, sizeof(code), "%s", jstr(r.json, "public_code"));
+    assert_string_equal(gr_jstr(r.json, "state"), "reported");
+    snprintf(code, sizeof(code), "%s", gr_jstr(r.json, "public_code"));
     assert_int_equal(strlen(code), 14);
     assert_null(json_object_get(r.json, "contact"));
     gr_resp_free(&r);
     /* Those who call back see the number; other staff the masked one. */
     snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)id);
     assert_int_equal(req(&cl[ACCEPTOR], "GET", path, NULL, &r), 200);
-    assert_string_equal(jstr(r.json, "contact"), "13900001234");
-    assert_string_equal(jstr(r.json, "channel"), "web");
+    assert_string_equal(gr_jstr(r.json, "contact"), "13900001234");
+    assert_string_equal(gr_jstr(r.json, "channel"), "web");
     gr_resp_free(&r);
     assert_int_equal(req(&cl[DISPATCHER], "GET", path, NULL, &r), 200);
-    assert_string_equal(jstr(r.json, "contact"), "139****1234");
+    assert_string_equal(gr_jstr(r.json, "contact"), "139****1234");
     gr_resp_free(&r);
     assert_int_equal(req(&cl[LEADER], "GET", path, NULL, &r), 200);
-    assert_string_equal(jstr(r.json, "contact"), "139****1234");
+    assert_string_equal(gr_jstr(r.json, "contact"), "139****1234");
     gr_resp_free(&r);
     /* Not routed to a department yet: not the department staff's to read. */
     assert_int_equal(req(&cl[DEPT], "GET", path, NULL, &r), 403);
@@ -368,7 +358,7 @@ static void test_walk_anonymous(void **state)
     /* The public page: no reporter, no contact, no address, state changes only. */
     snprintf(path, sizeof(path), "/api/v1/public/cases/%s", code);
     assert_int_equal(req(&anon, "GET", path, NULL, &r), 200);
-    assert_string_equal(jstr(r.json, "state"), "closed");
+    assert_string_equal(gr_jstr(r.json, "state"), "closed");
     assert_null(json_object_get(r.json, "contact"));
     assert_null(json_object_get(r.json, "reporter_user_id"));
     assert_null(json_object_get(r.json, "address"));
@@ -376,7 +366,7 @@ static void test_walk_anonymous(void **state)
     json_array_foreach(json_object_get(r.json, "timeline"), i, e)
     {
         assert_null(json_object_get(e, "note"));
-        assert_true(strcmp(jstr(e, "action"), "supervise") != 0);
+        assert_true(strcmp(gr_jstr(e, "action"), "supervise") != 0);
     }
     gr_resp_free(&r);
     /* Without a number to call back on an anonymous report is refused. */
@@ -387,7 +377,7 @@ static void test_walk_anonymous(void **state)
     gr_resp_free(&r);
     /* A private case is not on the public page. */
     id = report(&anon, "\"contact\":\"13900001235\"", glat, glon, &r);
-    snprintf(path, sizeof(path), "/api/v1/public/cases/%s", jstr(r.json, "public_code"));
+    snprintf(path, sizeof(path), "/api/v1/public/cases/%s", gr_jstr(r.json, "public_code"));
     gr_resp_free(&r);
     assert_int_equal(req(&anon, "GET", path, NULL, &r), 404);
     gr_resp_free(&r);
@@ -405,10 +395,10 @@ static void test_walk_hotline_counter(void **state)
     (void)state;
     id = report(&cl[ACCEPTOR], "\"channel\":\"hotline\",\"contact\":\"13900002345\"", glat, glon,
                 &r);
-    assert_string_equal(jstr(r.json, "channel"), "hotline");
-    assert_string_equal(jstr(r.json, "contact"), "13900002345");
-    district = jint(r.json, "district_id");
-    assert_int_equal(jint(r.json, "first_unit_id"), district); /* 首接: the centre */
+    assert_string_equal(gr_jstr(r.json, "channel"), "hotline");
+    assert_string_equal(gr_jstr(r.json, "contact"), "13900002345");
+    district = gr_jint(r.json, "district_id");
+    assert_int_equal(gr_jint(r.json, "first_unit_id"), district); /* 首接: the centre */
     gr_resp_free(&r);
     walk(id);
 
@@ -419,7 +409,7 @@ static void test_walk_hotline_counter(void **state)
                          "\"南郎家园3号楼\"}",
                          &r),
                      201);
-    id = jint(r.json, "id");
+    id = gr_jint(r.json, "id");
     assert_true(json_is_null(json_object_get(r.json, "location")));
     assert_true(json_is_null(json_object_get(r.json, "grid_id")));
     gr_resp_free(&r);
@@ -427,8 +417,8 @@ static void test_walk_hotline_counter(void **state)
              (long long)cat("E0136"));
     step(ACCEPTOR, id, "accept", extra, "accepted");
     o = staff_get(id);
-    assert_true(jint(o, "grid_id") > 0);
-    assert_int_equal(jint(o, "department_id"), cgw);
+    assert_true(gr_jint(o, "grid_id") > 0);
+    assert_int_equal(gr_jint(o, "department_id"), cgw);
     json_decref(o);
     step(SHIFT, id, "file", NULL, "filed");
     walk_from_filed(id);
@@ -466,10 +456,10 @@ static void test_walk_inspector_sensor(void **state)
     snprintf(extra, sizeof(extra), "\"category_id\":%lld", (long long)cat("E0406"));
     id = report(&cl[INSPECTOR], extra, glat, glon, &r);
     /* Trusted: accepted and filed by the system on intake. */
-    assert_string_equal(jstr(r.json, "channel"), "inspector");
-    assert_string_equal(jstr(r.json, "state"), "filed");
-    assert_string_equal(jstr(r.json, "step"), "dispatch");
-    assert_int_equal(jint(r.json, "department_id"), cgw);
+    assert_string_equal(gr_jstr(r.json, "channel"), "inspector");
+    assert_string_equal(gr_jstr(r.json, "state"), "filed");
+    assert_string_equal(gr_jstr(r.json, "step"), "dispatch");
+    assert_int_equal(gr_jint(r.json, "department_id"), cgw);
     gr_resp_free(&r);
     walk_from_filed(id);
     {
@@ -484,14 +474,14 @@ static void test_walk_inspector_sensor(void **state)
                          "\"expires_in_days\":30}",
                          &r),
                      201);
-    snprintf(tok, sizeof(tok), "%s", jstr(r.json, "token"));
+    snprintf(tok, sizeof(tok), "%s", gr_jstr(r.json, "token"));
     gr_resp_free(&r);
     gr_client_init(&machine, &gr_srv);
     snprintf(machine.bearer, sizeof(machine.bearer), "%s", tok);
     snprintf(extra, sizeof(extra), "\"category_id\":%lld", (long long)cat("E0505"));
     id = report(&machine, extra, glat, glon, &r);
-    assert_string_equal(jstr(r.json, "channel"), "sensor");
-    assert_string_equal(jstr(r.json, "state"), "filed");
+    assert_string_equal(gr_jstr(r.json, "channel"), "sensor");
+    assert_string_equal(gr_jstr(r.json, "state"), "filed");
     gr_resp_free(&r);
     /* Its token reports and does nothing else. */
     snprintf(extra, sizeof(extra), "/api/v1/cases/%lld", (long long)id);
@@ -515,8 +505,8 @@ static void test_conflicts(void **state)
     /* Not possible now: 409 naming what is, for this role. */
     assert_int_equal(act(&cl[SHIFT], id, "close", NULL, &r), 409);
     gr_assert_problem(&r, 409, NULL);
-    assert_int_equal(jint(r.json, "version"), 1);
-    assert_string_equal(jstr(r.json, "state"), "reported");
+    assert_int_equal(gr_jint(r.json, "version"), 1);
+    assert_string_equal(gr_jstr(r.json, "state"), "reported");
     a = json_object_get(r.json, "allowed");
     assert_true(json_array_size(a) >= 3);
     for (i = 0; i < json_array_size(a); i++)
@@ -527,16 +517,16 @@ static void test_conflicts(void **state)
     snprintf(path, sizeof(path), "/api/v1/cases/%lld/accept", (long long)id);
     assert_int_equal(req(&cl[ACCEPTOR], "POST", path, "{\"version\":7}", &r), 409);
     gr_assert_problem(&r, 409, "version");
-    assert_int_equal(jint(r.json, "version"), 1);
+    assert_int_equal(gr_jint(r.json, "version"), 1);
     gr_resp_free(&r);
     /* Two people at once: one wins, the other is told. */
     assert_int_equal(req(&cl[ACCEPTOR], "POST", path, "{\"version\":1}", &r), 200);
-    assert_int_equal(jint(r.json, "version"), 2);
+    assert_int_equal(gr_jint(r.json, "version"), 2);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/cases/%lld/reject", (long long)id);
     assert_int_equal(req(&cl[SHIFT], "POST", path, "{\"version\":1,\"note\":\"x\"}", &r), 409);
     gr_assert_problem(&r, 409, "version");
-    assert_int_equal(jint(r.json, "version"), 2);
+    assert_int_equal(gr_jint(r.json, "version"), 2);
     gr_resp_free(&r);
     st = state_of(id);
     assert_string_equal(st, "accepted");
@@ -682,7 +672,7 @@ static void test_bad_input(void **state)
     assert_int_equal(req(&cl[RESIDENT], "POST", "/api/v1/cases",
                          "{\"title\":\"x\",\"description\":\"y\",\"lat\":10.5,\"lon\":10.5}", &r),
                      400);
-    assert_non_null(strstr(jstr(r.json, "detail"), "outside every grid"));
+    assert_non_null(strstr(gr_jstr(r.json, "detail"), "outside every grid"));
     gr_resp_free(&r);
     bad_report(&cl[RESIDENT], "{\"title\":\"x\",\"description\":\"y\",\"lat\":91,\"lon\":116}", 400,
                "lat");
@@ -721,7 +711,7 @@ static void test_bad_input(void **state)
         201);
     snprintf(body, sizeof(body),
              "{\"title\":\"x\",\"description\":\"y\",%s,\"media\":[%lld],\"is_public\":true}", tail,
-             (long long)jint(r.json, "id"));
+             (long long)gr_jint(r.json, "id"));
     gr_resp_free(&r);
     bad_report(&cl[ACCEPTOR], body, 400, "channel");
     {
@@ -758,12 +748,12 @@ static void test_duplicates(void **state)
     second = report(&cl[RESIDENT], extra, olat + 0.0004, olon, &r);
     json_array_foreach(json_object_get(r.json, "duplicates"), i, d)
     {
-        if (jint(d, "id") == first) {
+        if (gr_jint(d, "id") == first) {
             found = 1;
-            assert_true(jint(d, "distance_m") > 20 && jint(d, "distance_m") < 80);
-            assert_string_equal(jstr(d, "title"), "早市摊贩占道经营"); /* public */
+            assert_true(gr_jint(d, "distance_m") > 20 && gr_jint(d, "distance_m") < 80);
+            assert_string_equal(gr_jstr(d, "title"), "早市摊贩占道经营"); /* public */
         }
-        assert_true(jint(d, "id") != second);
+        assert_true(gr_jint(d, "id") != second);
         assert_null(json_object_get(d, "contact"));
     }
     assert_true(found);
@@ -776,8 +766,8 @@ static void test_duplicates(void **state)
     found = 0;
     json_array_foreach(json_object_get(r.json, "items"), i, d)
     {
-        assert_true(jint(d, "id") != second);
-        found |= jint(d, "id") == first;
+        assert_true(gr_jint(d, "id") != second);
+        found |= gr_jint(d, "id") == first;
     }
     assert_true(found);
     gr_resp_free(&r);
@@ -786,7 +776,7 @@ static void test_duplicates(void **state)
     found = 0;
     json_array_foreach(json_object_get(r.json, "items"), i, d)
     {
-        if (jint(d, "id") == second) {
+        if (gr_jint(d, "id") == second) {
             found = 1;
             assert_true(json_is_null(json_object_get(d, "title")));
         }
@@ -804,8 +794,8 @@ static void test_duplicates(void **state)
              (long long)first);
     third = report(&anon, "\"contact\":\"13900006789\"", olat, olon, NULL);
     second = report(&cl[RESIDENT], extra, olat, olon, &r);
-    assert_string_equal(jstr(r.json, "state"), "merged");
-    assert_int_equal(jint(r.json, "merged_into"), first);
+    assert_string_equal(gr_jstr(r.json, "state"), "merged");
+    assert_int_equal(gr_jint(r.json, "merged_into"), first);
     gr_resp_free(&r);
     /* The acceptor merges the anonymous duplicate too. */
     snprintf(extra, sizeof(extra), "\"into\":%lld", (long long)first);
@@ -873,8 +863,8 @@ static void test_report_outside_scope(void **state)
     (void)state;
     id = report(&cl[COMMUNITY], NULL, olat, olon, &r);
     assert_true(id > 0);
-    assert_int_equal(strlen(jstr(r.json, "public_code")), 14);
-    assert_string_equal(jstr(r.json, "state"), "reported");
+    assert_int_equal(strlen(gr_jstr(r.json, "public_code")), 14);
+    assert_string_equal(gr_jstr(r.json, "state"), "reported");
     assert_null(json_object_get(r.json, "timeline"));
     gr_resp_free(&r);
     assert_int_equal(count_rows("SELECT count(*) FROM cases"), before + 1);

@@ -31,11 +31,6 @@ static long upload(gr_client *c, const char *type, const void *p, size_t n, gr_r
     return gr_request_bin(c, "POST", "/api/v1/media", type, p, n, r);
 }
 
-static long get(gr_client *c, const char *path, gr_resp *r)
-{
-    return gr_request(c, "GET", path, NULL, NULL, r);
-}
-
 /* Uploads and expects 201; returns the new id (and its sha256 in sha). */
 static int64_t upload_ok(gr_client *c, const char *type, const void *p, size_t n, char sha[65])
 {
@@ -128,7 +123,7 @@ static void test_upload_each_type(void **state)
     gr_jpeg_sample(&in, &want);
     id = upload_ok(&res, "image/jpeg", in.d, in.n, sha);
     snprintf(path, sizeof(path), "/api/v1/media/%lld", (long long)id);
-    assert_int_equal(get(&res, path, &r), 200);
+    assert_int_equal(gr_get(&res, path, &r), 200);
     assert_int_equal(r.body_len, want.n);
     assert_memory_equal(r.body, want.d, want.n);
     assert_null(memmem(r.body, r.body_len, "Exif", 4));
@@ -150,7 +145,7 @@ static void test_upload_each_type(void **state)
     gr_mp4_sample(&m, "isom");
     id = upload_ok(&res, "video/mp4", m.d, m.n, NULL);
     snprintf(path, sizeof(path), "/api/v1/media/%lld", (long long)id);
-    assert_int_equal(get(&res, path, &r), 200);
+    assert_int_equal(gr_get(&res, path, &r), 200);
     assert_int_equal(r.body_len, m.n);
     assert_memory_equal(r.body, m.d, m.n); /* videos are stored as they are */
     assert_string_equal(gr_resp_header(&r, "Content-Type", h, sizeof(h)), "video/mp4");
@@ -325,7 +320,7 @@ static long status_of(gr_client *c, int64_t id)
     long st;
 
     snprintf(path, sizeof(path), "/api/v1/media/%lld", (long long)id);
-    st = get(c, path, &r);
+    st = gr_get(c, path, &r);
     if (st == 404)
         gr_assert_problem(&r, 404, "id");
     gr_resp_free(&r);
@@ -399,7 +394,7 @@ static void test_read_rule(void **state)
     /* Public: anyone, and shared caches may keep it. */
     link_to(theirs, street, 1);
     snprintf(path, sizeof(path), "/api/v1/media/%lld", (long long)theirs);
-    assert_int_equal(get(&anon, path, &r), 200);
+    assert_int_equal(gr_get(&anon, path, &r), 200);
     assert_int_equal(r.body_len, want.n);
     assert_memory_equal(r.body, want.d, want.n);
     assert_string_equal(gr_resp_header(&r, "Cache-Control", h, sizeof(h)), "public, max-age=86400");
@@ -424,25 +419,25 @@ static void test_etag(void **state)
     gr_jpeg_sample(&in, &want);
     id = upload_ok(&res, "image/jpeg", in.d, in.n, sha);
     snprintf(path, sizeof(path), "/api/v1/media/%lld", (long long)id);
-    assert_int_equal(get(&res, path, &r), 200);
+    assert_int_equal(gr_get(&res, path, &r), 200);
     assert_non_null(gr_resp_header(&r, "ETag", h, sizeof(h)));
     assert_true(strlen(h) == 66 && h[0] == '"' && strncmp(h + 1, sha, 64) == 0);
     gr_resp_free(&r);
 
     /* Revalidation: 304 without a body for the same tag (weak or strong, or in a list). */
     snprintf(res.extra, sizeof(res.extra), "If-None-Match: \"%s\"", sha);
-    assert_int_equal(get(&res, path, &r), 304);
+    assert_int_equal(gr_get(&res, path, &r), 304);
     assert_int_equal(r.body_len, 0);
     assert_non_null(gr_resp_header(&r, "ETag", h, sizeof(h)));
     assert_string_equal(gr_resp_header(&r, "Cache-Control", h, sizeof(h)),
                         "private, max-age=86400");
     gr_resp_free(&r);
     snprintf(res.extra, sizeof(res.extra), "If-None-Match: \"abc\", W/\"%s\"", sha);
-    assert_int_equal(get(&res, path, &r), 304);
+    assert_int_equal(gr_get(&res, path, &r), 304);
     gr_resp_free(&r);
     snprintf(res.extra, sizeof(res.extra), "If-None-Match: \"%.63s%c\"", sha,
              sha[63] == '0' ? '1' : '0');
-    assert_int_equal(get(&res, path, &r), 200);
+    assert_int_equal(gr_get(&res, path, &r), 200);
     assert_int_equal(r.body_len, want.n);
     gr_resp_free(&r);
     res.extra[0] = '\0';
@@ -455,7 +450,7 @@ static void test_etag(void **state)
     gr_client_free(&res);
     gr_client_init(&res, &gr_srv);
     snprintf(res.extra, sizeof(res.extra), "If-None-Match: \"%s\"", sha);
-    assert_int_equal(get(&res, path, &r), 404);
+    assert_int_equal(gr_get(&res, path, &r), 404);
     gr_resp_free(&r);
     gr_client_free(&res);
 }

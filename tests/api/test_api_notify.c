@@ -23,34 +23,9 @@
 
 /* ---- helpers ---- */
 
-static long get(gr_client *c, const char *path, gr_resp *r)
-{
-    return gr_request(c, "GET", path, NULL, NULL, r);
-}
-
 static long call(gr_client *c, const char *method, const char *path, const char *body, gr_resp *r)
 {
     return gr_request(c, method, path, NULL, body, r);
-}
-
-static void expect_problem(gr_client *c, const char *method, const char *path, const char *body,
-                           long status, const char *field)
-{
-    gr_resp r;
-
-    call(c, method, path, body, &r);
-    gr_assert_problem(&r, status, field);
-    gr_resp_free(&r);
-}
-
-static int64_t jint(const json_t *o, const char *k)
-{
-    return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
 }
 
 static char *body_of(gr_client *c, const char *path)
@@ -58,7 +33,7 @@ static char *body_of(gr_client *c, const char *path)
     gr_resp r;
     char *s;
 
-    assert_int_equal(get(c, path, &r), 200);
+    assert_int_equal(gr_get(c, path, &r), 200);
     s = strdup(r.body);
     gr_resp_free(&r);
     return s;
@@ -69,8 +44,8 @@ static int64_t my_id(gr_client *c)
     gr_resp r;
     int64_t id;
 
-    assert_int_equal(get(c, "/api/v1/auth/me", &r), 200);
-    id = jint(json_object_get(r.json, "user"), "id");
+    assert_int_equal(gr_get(c, "/api/v1/auth/me", &r), 200);
+    id = gr_jint(json_object_get(r.json, "user"), "id");
     gr_resp_free(&r);
     return id;
 }
@@ -100,7 +75,7 @@ static int64_t webhook_create(gr_client *admin, const char *body, json_t **answe
 
     if (call(admin, "POST", "/api/v1/webhooks", body, &r) != 201)
         fail_msg("create: %ld %s", r.status, r.body);
-    id = jint(r.json, "id");
+    id = gr_jint(r.json, "id");
     if (answer)
         *answer = json_incref(r.json);
     gr_resp_free(&r);
@@ -125,26 +100,26 @@ static void test_webhook_crud(void **state)
                         "{\"url\":\"http://127.0.0.1:9/hook\",\"event_types\":[\"case.*\","
                         "\"org.changed\"]}",
                         &o);
-    snprintf(secret, sizeof(secret), "%s", jstr(o, "secret"));
+    snprintf(secret, sizeof(secret), "%s", gr_jstr(o, "secret"));
     assert_memory_equal(secret, "whsec_", 6);
     assert_int_equal(strlen(secret), 49);
-    assert_string_equal(jstr(o, "url"), "http://127.0.0.1:9/hook");
+    assert_string_equal(gr_jstr(o, "url"), "http://127.0.0.1:9/hook");
     assert_int_equal(json_array_size(json_object_get(o, "event_types")), 2);
     assert_string_equal(json_string_value(json_array_get(json_object_get(o, "event_types"), 0)),
                         "case.*");
     assert_true(json_is_true(json_object_get(o, "active")));
-    assert_int_equal(jint(o, "version"), 1);
-    assert_int_equal(jint(o, "created_by"), my_id(&admin));
-    assert_non_null(jstr(o, "created_at"));
+    assert_int_equal(gr_jint(o, "version"), 1);
+    assert_int_equal(gr_jint(o, "created_by"), my_id(&admin));
+    assert_non_null(gr_jstr(o, "created_at"));
     json_decref(o);
 
     /* Never again: not in the resource, the list, nor after a change. */
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", (long long)id);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     assert_null(json_object_get(r.json, "secret"));
     assert_null(strstr(r.body, secret + 6));
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/webhooks?limit=500", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/webhooks?limit=500", &r), 200);
     assert_null(strstr(r.body, "secret"));
     assert_null(strstr(r.body, secret + 6));
     gr_resp_free(&r);
@@ -155,8 +130,8 @@ static void test_webhook_crud(void **state)
                           "\"secret\":\"given-secret-0123456789\",\"active\":false}",
                           &r),
                      201);
-    id2 = jint(r.json, "id");
-    assert_string_equal(jstr(r.json, "secret"), "given-secret-0123456789");
+    id2 = gr_jint(r.json, "id");
+    assert_string_equal(gr_jstr(r.json, "secret"), "given-secret-0123456789");
     assert_true(json_is_false(json_object_get(r.json, "active")));
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", (long long)id2);
     assert_string_equal(gr_resp_header(&r, "Location", loc, sizeof(loc)), path);
@@ -169,22 +144,22 @@ static void test_webhook_crud(void **state)
                           "\"secret\":\"replaced-secret-0123456789\"}",
                           &r),
                      200);
-    assert_int_equal(jint(r.json, "version"), 2);
+    assert_int_equal(gr_jint(r.json, "version"), 2);
     assert_true(json_is_false(json_object_get(r.json, "active")));
     assert_int_equal(json_array_size(json_object_get(r.json, "event_types")), 1);
-    assert_string_equal(jstr(r.json, "url"), "http://127.0.0.1:9/hook");
+    assert_string_equal(gr_jstr(r.json, "url"), "http://127.0.0.1:9/hook");
     assert_null(json_object_get(r.json, "secret"));
     assert_null(strstr(r.body, "replaced-secret"));
     gr_resp_free(&r);
-    expect_problem(&admin, "PATCH", path, "{\"version\":1,\"active\":true}", 409, "version");
-    expect_problem(&admin, "PATCH", "/api/v1/webhooks/999999", "{\"version\":1}", 404, NULL);
+    gr_expect_problem(&admin, "PATCH", path, "{\"version\":1,\"active\":true}", 409, "version");
+    gr_expect_problem(&admin, "PATCH", "/api/v1/webhooks/999999", "{\"version\":1}", 404, NULL);
 
     /* Delete: gone, and gone again is 404. */
     assert_int_equal(call(&admin, "DELETE", path, NULL, &r), 204);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, path, &r), 404);
+    assert_int_equal(gr_get(&admin, path, &r), 404);
     gr_resp_free(&r);
-    expect_problem(&admin, "DELETE", path, NULL, 404, NULL);
+    gr_expect_problem(&admin, "DELETE", path, NULL, 404, NULL);
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", (long long)id2);
     assert_int_equal(call(&admin, "DELETE", path, NULL, &r), 204);
     gr_resp_free(&r);
@@ -234,13 +209,14 @@ static void test_webhook_validation(void **state)
     one_before = body_of(&admin, path);
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        expect_problem(&admin, "POST", "/api/v1/webhooks", bad[i].body, 400, bad[i].field);
-    expect_problem(&admin, "PATCH", path, "{\"url\":\"http://127.0.0.1:9/x\"}", 400, "version");
-    expect_problem(&admin, "PATCH", path, "{\"version\":1,\"url\":\"gopher://127.0.0.1/\"}", 400,
-                   "url");
-    expect_problem(&admin, "PATCH", path, "{\"version\":1,\"event_types\":[]}", 400, "event_types");
-    expect_problem(&admin, "PATCH", path, "{\"version\":1,\"secret\":\"tiny\"}", 400, "secret");
-    expect_problem(&admin, "PATCH", path, "{\"version\":1,\"id\":5}", 400, "id");
+        gr_expect_problem(&admin, "POST", "/api/v1/webhooks", bad[i].body, 400, bad[i].field);
+    gr_expect_problem(&admin, "PATCH", path, "{\"url\":\"http://127.0.0.1:9/x\"}", 400, "version");
+    gr_expect_problem(&admin, "PATCH", path, "{\"version\":1,\"url\":\"gopher://127.0.0.1/\"}", 400,
+                      "url");
+    gr_expect_problem(&admin, "PATCH", path, "{\"version\":1,\"event_types\":[]}", 400,
+                      "event_types");
+    gr_expect_problem(&admin, "PATCH", path, "{\"version\":1,\"secret\":\"tiny\"}", 400, "secret");
+    gr_expect_problem(&admin, "PATCH", path, "{\"version\":1,\"id\":5}", 400, "id");
 
     after = body_of(&admin, "/api/v1/webhooks?limit=500");
     one_after = body_of(&admin, path);
@@ -253,21 +229,21 @@ static void test_webhook_validation(void **state)
 
     /* Deliveries: of a webhook that exists, with a known status. */
     snprintf(dpath, sizeof(dpath), "%s/deliveries?status=lost", path);
-    expect_problem(&admin, "GET", dpath, NULL, 400, "status");
-    expect_problem(&admin, "GET", "/api/v1/webhooks/999999/deliveries", NULL, 404, NULL);
-    expect_problem(&admin, "POST", "/api/v1/webhooks/999999/test", NULL, 404, NULL);
+    gr_expect_problem(&admin, "GET", dpath, NULL, 400, "status");
+    gr_expect_problem(&admin, "GET", "/api/v1/webhooks/999999/deliveries", NULL, 404, NULL);
+    gr_expect_problem(&admin, "POST", "/api/v1/webhooks/999999/test", NULL, 404, NULL);
 
     /* Admins only. */
     gr_login_demo(&dispatcher, "dispatcher");
-    expect_problem(&dispatcher, "GET", "/api/v1/webhooks", NULL, 403, NULL);
-    expect_problem(&dispatcher, "POST", "/api/v1/webhooks",
-                   "{\"url\":\"http://127.0.0.1:9/x\",\"event_types\":[\"*\"]}", 403, NULL);
-    expect_problem(&dispatcher, "GET", dpath, NULL, 403, NULL);
+    gr_expect_problem(&dispatcher, "GET", "/api/v1/webhooks", NULL, 403, NULL);
+    gr_expect_problem(&dispatcher, "POST", "/api/v1/webhooks",
+                      "{\"url\":\"http://127.0.0.1:9/x\",\"event_types\":[\"*\"]}", 403, NULL);
+    gr_expect_problem(&dispatcher, "GET", dpath, NULL, 403, NULL);
     gr_client_init(&anon, &gr_srv);
-    expect_problem(&anon, "GET", "/api/v1/webhooks", NULL, 401, NULL);
-    expect_problem(&anon, "GET", "/api/v1/notices", NULL, 401, NULL);
+    gr_expect_problem(&anon, "GET", "/api/v1/webhooks", NULL, 401, NULL);
+    gr_expect_problem(&anon, "GET", "/api/v1/notices", NULL, 401, NULL);
 
-    expect_problem(&admin, "DELETE", "/api/v1/webhooks/999999", NULL, 404, NULL);
+    gr_expect_problem(&admin, "DELETE", "/api/v1/webhooks/999999", NULL, 404, NULL);
     gr_client_free(&anon);
     gr_client_free(&dispatcher);
     assert_int_equal(call(&admin, "DELETE", path, NULL, &r), 204);
@@ -287,10 +263,10 @@ static json_t *deliveries_when(gr_client *c, int64_t hook, const char *status, i
 
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/deliveries", (long long)hook);
     for (;;) {
-        assert_int_equal(get(c, path, &r), 200);
+        assert_int_equal(gr_get(c, path, &r), 200);
         items = json_object_get(r.json, "items");
         if (json_array_size(items) > 0 &&
-            strcmp(jstr(json_array_get(items, 0), "status"), status) == 0) {
+            strcmp(gr_jstr(json_array_get(items, 0), "status"), status) == 0) {
             items = json_incref(items);
             gr_resp_free(&r);
             return items;
@@ -320,9 +296,9 @@ static void test_given_up_delivery_and_notices(void **state)
     /* The test event is queued at once... */
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/test", (long long)hook);
     assert_int_equal(call(&admin, "POST", path, NULL, &r), 202);
-    assert_string_equal(jstr(r.json, "event_type"), "webhook.test");
-    assert_int_equal(jint(r.json, "webhook_id"), hook);
-    assert_non_null(strstr(jstr(r.json, "idempotency_key"), jstr(r.json, "event_id")));
+    assert_string_equal(gr_jstr(r.json, "event_type"), "webhook.test");
+    assert_int_equal(gr_jint(r.json, "webhook_id"), hook);
+    assert_non_null(strstr(gr_jstr(r.json, "idempotency_key"), gr_jstr(r.json, "event_id")));
     gr_resp_free(&r);
 
     /* ... tried against a receiver that is down, and given up after the last
@@ -330,65 +306,67 @@ static void test_given_up_delivery_and_notices(void **state)
     items = deliveries_when(&admin, hook, "dead", 30);
     d = json_array_get(items, 0);
     assert_int_equal(json_array_size(items), 1);
-    assert_int_equal(jint(d, "attempts"), 2);
+    assert_int_equal(gr_jint(d, "attempts"), 2);
     assert_true(json_is_null(json_object_get(d, "last_status")));
-    assert_true(strlen(jstr(d, "last_error")) > 0);
+    assert_true(strlen(gr_jstr(d, "last_error")) > 0);
     assert_true(json_is_null(json_object_get(d, "next_attempt_at")));
     assert_true(json_is_null(json_object_get(d, "delivered_at")));
-    assert_non_null(jstr(d, "dead_at"));
+    assert_non_null(gr_jstr(d, "dead_at"));
     json_decref(items);
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/deliveries?status=delivered",
              (long long)hook);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     gr_resp_free(&r);
 
     /* Its owner is told in the app. */
-    assert_int_equal(get(&admin, "/api/v1/notices?unread=1", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/notices?unread=1", &r), 200);
     json_array_foreach(json_object_get(r.json, "items"), i, v)
     {
-        if (strcmp(jstr(v, "kind"), "webhook.dead") == 0 && jint(v, "subject_id") == hook)
+        if (strcmp(gr_jstr(v, "kind"), "webhook.dead") == 0 && gr_jint(v, "subject_id") == hook)
             n = json_incref(v);
     }
     gr_resp_free(&r);
     if (!n)
         fail_msg("no webhook.dead notice for the admin");
-    notice = jint(n, "id");
-    assert_string_equal(jstr(n, "subject"), "webhook");
+    notice = gr_jint(n, "id");
+    assert_string_equal(gr_jstr(n, "subject"), "webhook");
     assert_true(json_is_false(json_object_get(n, "read")));
     json_decref(n);
 
     /* Nobody else sees it or can mark it. */
     snprintf(read_path, sizeof(read_path), "/api/v1/notices/%lld/read", (long long)notice);
     gr_login_demo(&auditor, "auditor");
-    assert_int_equal(get(&auditor, "/api/v1/notices?limit=500", &r), 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, v) assert_true(jint(v, "id") != notice);
+    assert_int_equal(gr_get(&auditor, "/api/v1/notices?limit=500", &r), 200);
+    json_array_foreach(json_object_get(r.json, "items"), i, v)
+        assert_true(gr_jint(v, "id") != notice);
     gr_resp_free(&r);
-    expect_problem(&auditor, "POST", read_path, NULL, 404, NULL);
+    gr_expect_problem(&auditor, "POST", read_path, NULL, 404, NULL);
     gr_login_demo(&resident, "resident");
-    assert_int_equal(get(&resident, "/api/v1/notices?limit=500", &r), 200);
+    assert_int_equal(gr_get(&resident, "/api/v1/notices?limit=500", &r), 200);
     json_array_foreach(json_object_get(r.json, "items"), i, v)
     {
-        assert_true(jint(v, "id") != notice);
-        assert_string_not_equal(jstr(v, "kind"), "webhook.dead");
+        assert_true(gr_jint(v, "id") != notice);
+        assert_string_not_equal(gr_jstr(v, "kind"), "webhook.dead");
     }
     gr_resp_free(&r);
-    expect_problem(&resident, "POST", read_path, NULL, 404, NULL);
-    expect_problem(&resident, "POST", "/api/v1/notices/999999/read", NULL, 404, NULL);
-    expect_problem(&resident, "GET", "/api/v1/notices?unread=2", NULL, 400, "unread");
+    gr_expect_problem(&resident, "POST", read_path, NULL, 404, NULL);
+    gr_expect_problem(&resident, "POST", "/api/v1/notices/999999/read", NULL, 404, NULL);
+    gr_expect_problem(&resident, "GET", "/api/v1/notices?unread=2", NULL, 400, "unread");
 
     /* The owner marks it read (twice is fine); it leaves the unread list. */
     assert_int_equal(call(&admin, "POST", read_path, NULL, &r), 200);
     assert_true(json_is_true(json_object_get(r.json, "read")));
-    assert_non_null(jstr(r.json, "read_at"));
+    assert_non_null(gr_jstr(r.json, "read_at"));
     gr_resp_free(&r);
     assert_int_equal(call(&admin, "POST", read_path, NULL, &r), 200);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/notices?unread=1", &r), 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, v) assert_true(jint(v, "id") != notice);
+    assert_int_equal(gr_get(&admin, "/api/v1/notices?unread=1", &r), 200);
+    json_array_foreach(json_object_get(r.json, "items"), i, v)
+        assert_true(gr_jint(v, "id") != notice);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/notices", &r), 200);
-    assert_int_equal(jint(json_array_get(json_object_get(r.json, "items"), 0), "id"), notice);
+    assert_int_equal(gr_get(&admin, "/api/v1/notices", &r), 200);
+    assert_int_equal(gr_jint(json_array_get(json_object_get(r.json, "items"), 0), "id"), notice);
     gr_resp_free(&r);
 
     /* A paused webhook takes no test event. */
@@ -396,7 +374,7 @@ static void test_given_up_delivery_and_notices(void **state)
     assert_int_equal(call(&admin, "PATCH", path, "{\"version\":1,\"active\":false}", &r), 200);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/test", (long long)hook);
-    expect_problem(&admin, "POST", path, NULL, 409, "active");
+    gr_expect_problem(&admin, "POST", path, NULL, 409, "active");
 
     gr_client_free(&resident);
     gr_client_free(&auditor);

@@ -35,11 +35,6 @@ static long post_form(const char *path, const char *form, gr_resp *r)
     return gr_request(&anon, "POST", path, FORM, form, r);
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* The spec's error list: status, one error whose code is status. */
 static void assert_errors(const gr_resp *r, long status, int json)
 {
@@ -53,7 +48,7 @@ static void assert_errors(const gr_resp *r, long status, int json)
         assert_true(json_is_array(r->json));
         e = json_array_get(r->json, 0);
         assert_int_equal(json_integer_value(json_object_get(e, "code")), status);
-        assert_true(strlen(jstr(e, "description")) > 5);
+        assert_true(strlen(gr_jstr(e, "description")) > 5);
     } else {
         char want[64];
         assert_string_equal(ct, "text/xml; charset=utf-8");
@@ -83,7 +78,7 @@ static void make_token(const char *scopes, char *out, size_t len)
     snprintf(body, sizeof(body), "{\"name\":\"open311\",\"scopes\":%s,\"expires_in_days\":30}",
              scopes);
     assert_int_equal(gr_request(&admin, "POST", "/api/v1/tokens", NULL, body, &r), 201);
-    snprintf(out, len, "%s", jstr(r.json, "token"));
+    snprintf(out, len, "%s", gr_jstr(r.json, "token"));
     gr_resp_free(&r);
 }
 
@@ -105,7 +100,7 @@ static int setup(void **state)
     glon = json_real_value(json_object_get(c, "lon"));
     gr_resp_free(&r);
     assert_int_equal(gr_request(&resident, "GET", "/api/v1/auth/me", NULL, NULL, &r), 200);
-    snprintf(display_name, sizeof(display_name), "%s", jstr(r.json, "display_name"));
+    snprintf(display_name, sizeof(display_name), "%s", gr_jstr(r.json, "display_name"));
     gr_resp_free(&r);
     return rc;
 }
@@ -128,13 +123,13 @@ static void test_discovery(void **state)
     (void)state;
     assert_int_equal(get("/open311/discovery.json", &r), 200);
     assert_true(json_is_object(r.json));
-    assert_non_null(jstr(r.json, "changeset"));
-    assert_non_null(jstr(r.json, "contact"));
-    assert_non_null(jstr(r.json, "key_service"));
+    assert_non_null(gr_jstr(r.json, "changeset"));
+    assert_non_null(gr_jstr(r.json, "contact"));
+    assert_non_null(gr_jstr(r.json, "key_service"));
     ep = json_array_get(json_object_get(r.json, "endpoints"), 0);
-    assert_string_equal(jstr(ep, "specification"), "http://wiki.open311.org/GeoReport_v2");
-    assert_string_equal(jstr(ep, "type"), "production");
-    assert_non_null(strstr(jstr(ep, "url"), "/open311/v2"));
+    assert_string_equal(gr_jstr(ep, "specification"), "http://wiki.open311.org/GeoReport_v2");
+    assert_string_equal(gr_jstr(ep, "type"), "production");
+    assert_non_null(strstr(gr_jstr(ep, "url"), "/open311/v2"));
     assert_string_equal(json_string_value(json_array_get(json_object_get(ep, "formats"), 0)),
                         "text/xml");
     gr_resp_free(&r);
@@ -165,17 +160,18 @@ static void test_services(void **state)
     {
         /* Codes are strings; only leaves (minor classes, demand types) are offered. */
         assert_true(json_is_string(json_object_get(s, "service_code")));
-        assert_true(strlen(jstr(s, "service_code")) != 3 || jstr(s, "service_code")[0] == 'D');
-        if (strcmp(jstr(s, "service_code"), "E0110") == 0)
+        assert_true(strlen(gr_jstr(s, "service_code")) != 3 ||
+                    gr_jstr(s, "service_code")[0] == 'D');
+        if (strcmp(gr_jstr(s, "service_code"), "E0110") == 0)
             found = s;
     }
     assert_non_null(found);
-    assert_string_equal(jstr(found, "service_name"), "暴露垃圾");
+    assert_string_equal(gr_jstr(found, "service_name"), "暴露垃圾");
     assert_true(json_is_true(json_object_get(found, "metadata")));
-    assert_string_equal(jstr(found, "type"), "realtime");
-    assert_string_equal(jstr(found, "keywords"), "event");
-    assert_non_null(jstr(found, "group"));
-    assert_non_null(jstr(found, "description"));
+    assert_string_equal(gr_jstr(found, "type"), "realtime");
+    assert_string_equal(gr_jstr(found, "keywords"), "event");
+    assert_non_null(gr_jstr(found, "group"));
+    assert_non_null(gr_jstr(found, "description"));
     gr_resp_free(&r);
     get("/open311/v2/services.xml", &r);
     assert_xml(&r, "services");
@@ -197,18 +193,18 @@ static void test_service_definition(void **state)
 
     (void)state;
     assert_int_equal(get("/open311/v2/services/E0110.json", &r), 200);
-    assert_string_equal(jstr(r.json, "service_code"), "E0110");
+    assert_string_equal(gr_jstr(r.json, "service_code"), "E0110");
     attrs = json_object_get(r.json, "attributes");
     assert_int_equal(json_array_size(attrs), 2);
     urgency = json_array_get(attrs, 0);
-    assert_string_equal(jstr(urgency, "code"), "urgency");
-    assert_string_equal(jstr(urgency, "datatype"), "singlevaluelist");
+    assert_string_equal(gr_jstr(urgency, "code"), "urgency");
+    assert_string_equal(gr_jstr(urgency, "datatype"), "singlevaluelist");
     assert_true(json_is_true(json_object_get(urgency, "variable")));
     assert_true(json_is_false(json_object_get(urgency, "required")));
     assert_int_equal(json_integer_value(json_object_get(urgency, "order")), 1);
-    assert_string_equal(jstr(json_array_get(json_object_get(urgency, "values"), 1), "key"),
+    assert_string_equal(gr_jstr(json_array_get(json_object_get(urgency, "values"), 1), "key"),
                         "urgent");
-    assert_string_equal(jstr(json_array_get(attrs, 1), "datatype"), "string");
+    assert_string_equal(gr_jstr(json_array_get(attrs, 1), "datatype"), "string");
     gr_resp_free(&r);
     get("/open311/v2/services/E0110.xml", &r);
     assert_xml(&r, "service_definition");
@@ -325,7 +321,7 @@ static void test_post_create(void **state)
     assert_int_equal(post_form("/open311/v2/requests.json", body, &r), 200);
     q = json_array_get(r.json, 0);
     assert_true(json_is_string(json_object_get(q, "service_request_id")));
-    snprintf(code_o311, sizeof(code_o311), "%s", jstr(q, "service_request_id"));
+    snprintf(code_o311, sizeof(code_o311), "%s", gr_jstr(q, "service_request_id"));
     assert_true(strncmp(code_o311, "GR", 2) == 0);
     assert_null(json_object_get(q, "token"));
     gr_resp_free(&r);
@@ -358,7 +354,7 @@ static void report_api_case(void)
              "\"lat\":%.9f,\"lon\":%.9f,\"contact\":\"13912340987\",\"is_public\":true}",
              glat, glon);
     assert_int_equal(gr_request(&resident, "POST", "/api/v1/cases", NULL, body, &r), 201);
-    snprintf(code_api, sizeof(code_api), "%s", jstr(r.json, "public_code"));
+    snprintf(code_api, sizeof(code_api), "%s", gr_jstr(r.json, "public_code"));
     gr_resp_free(&r);
 }
 
@@ -368,7 +364,8 @@ static int holds(const json_t *list, const char *code)
     const json_t *q;
     size_t i;
 
-    json_array_foreach(list, i, q) if (strcmp(jstr(q, "service_request_id"), code) == 0) return 1;
+    json_array_foreach(list, i,
+                       q) if (strcmp(gr_jstr(q, "service_request_id"), code) == 0) return 1;
     return 0;
 }
 
@@ -383,14 +380,14 @@ static void test_get_one(void **state)
     assert_int_equal(get(path, &r), 200);
     assert_int_equal(json_array_size(r.json), 1);
     q = json_array_get(r.json, 0);
-    assert_string_equal(jstr(q, "service_request_id"), code_o311);
-    assert_string_equal(jstr(q, "status"), "open");
-    assert_non_null(jstr(q, "status_notes"));
-    assert_string_equal(jstr(q, "service_code"), "E0110");
-    assert_string_equal(jstr(q, "service_name"), "暴露垃圾");
-    assert_non_null(strstr(jstr(q, "description"), "Garbage bags"));
-    assert_non_null(jstr(q, "requested_datetime"));
-    assert_non_null(jstr(q, "updated_datetime"));
+    assert_string_equal(gr_jstr(q, "service_request_id"), code_o311);
+    assert_string_equal(gr_jstr(q, "status"), "open");
+    assert_non_null(gr_jstr(q, "status_notes"));
+    assert_string_equal(gr_jstr(q, "service_code"), "E0110");
+    assert_string_equal(gr_jstr(q, "service_name"), "暴露垃圾");
+    assert_non_null(strstr(gr_jstr(q, "description"), "Garbage bags"));
+    assert_non_null(gr_jstr(q, "requested_datetime"));
+    assert_non_null(gr_jstr(q, "updated_datetime"));
     assert_true(json_is_real(json_object_get(q, "lat")));
     assert_true(json_is_real(json_object_get(q, "long")));
     gr_resp_free(&r);
@@ -415,7 +412,7 @@ static void test_get_private_hidden(void **state)
              "{\"title\":\"私密\",\"description\":\"不公开的诉求\",\"lat\":%.9f,\"lon\":%.9f}",
              glat, glon);
     assert_int_equal(gr_request(&resident, "POST", "/api/v1/cases", NULL, body, &r), 201);
-    snprintf(code, sizeof(code), "%s", jstr(r.json, "public_code"));
+    snprintf(code, sizeof(code), "%s", gr_jstr(r.json, "public_code"));
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/open311/v2/requests/%s.xml", code);
     get(path, &r);
@@ -455,7 +452,7 @@ static void test_get_filters(void **state)
     assert_int_equal(get("/open311/v2/requests.json?service_code=E0110", &r), 200);
     assert_true(holds(r.json, code_o311));
     assert_false(holds(r.json, code_api));
-    json_array_foreach(r.json, i, q) assert_string_equal(jstr(q, "service_code"), "E0110");
+    json_array_foreach(r.json, i, q) assert_string_equal(gr_jstr(q, "service_code"), "E0110");
     gr_resp_free(&r);
     assert_int_equal(get("/open311/v2/requests.json?service_code=E0110,C0101,D01", &r), 200);
     assert_true(holds(r.json, code_o311));
@@ -466,7 +463,7 @@ static void test_get_filters(void **state)
     /* status */
     assert_int_equal(get("/open311/v2/requests.json?status=closed", &r), 200);
     assert_false(holds(r.json, code_o311));
-    json_array_foreach(r.json, i, q) assert_string_equal(jstr(q, "status"), "closed");
+    json_array_foreach(r.json, i, q) assert_string_equal(gr_jstr(q, "status"), "closed");
     gr_resp_free(&r);
     assert_int_equal(get("/open311/v2/requests.json?status=open,closed", &r), 200);
     assert_true(holds(r.json, code_o311));
@@ -501,11 +498,11 @@ static void test_get_filters(void **state)
     /* page and page_size. */
     assert_int_equal(get("/open311/v2/requests.json?page_size=1", &r), 200);
     assert_int_equal(json_array_size(r.json), 1);
-    snprintf(path, sizeof(path), "%s", jstr(json_array_get(r.json, 0), "service_request_id"));
+    snprintf(path, sizeof(path), "%s", gr_jstr(json_array_get(r.json, 0), "service_request_id"));
     gr_resp_free(&r);
     assert_int_equal(get("/open311/v2/requests.json?page_size=1&page=2", &r), 200);
     assert_int_equal(json_array_size(r.json), 1);
-    assert_string_not_equal(jstr(json_array_get(r.json, 0), "service_request_id"), path);
+    assert_string_not_equal(gr_jstr(json_array_get(r.json, 0), "service_request_id"), path);
     gr_resp_free(&r);
     get("/open311/v2/requests.json?page_size=1001", &r);
     assert_errors(&r, 400, 1);
@@ -513,8 +510,8 @@ static void test_get_filters(void **state)
     /* FixMyStreet's extended statuses. */
     snprintf(path, sizeof(path), "/open311/v2/requests/%s.json?extensions=true", code_o311);
     assert_int_equal(get(path, &r), 200);
-    assert_string_equal(jstr(json_array_get(r.json, 0), "status"), "open");
-    assert_non_null(jstr(json_array_get(r.json, 0), "title"));
+    assert_string_equal(gr_jstr(json_array_get(r.json, 0), "status"), "open");
+    assert_non_null(gr_jstr(json_array_get(r.json, 0), "title"));
     gr_resp_free(&r);
 }
 
@@ -532,13 +529,13 @@ static void test_updates(void **state)
     {
         assert_true(json_is_string(json_object_get(u, "update_id")));
         assert_true(json_is_string(json_object_get(u, "service_request_id")));
-        if (strcmp(jstr(u, "service_request_id"), code_o311) == 0)
+        if (strcmp(gr_jstr(u, "service_request_id"), code_o311) == 0)
             found = u;
     }
     assert_non_null(found);
-    assert_string_equal(jstr(found, "status"), "OPEN");
-    assert_non_null(jstr(found, "updated_datetime"));
-    assert_non_null(jstr(found, "description"));
+    assert_string_equal(gr_jstr(found, "status"), "OPEN");
+    assert_non_null(gr_jstr(found, "updated_datetime"));
+    assert_non_null(gr_jstr(found, "description"));
     gr_resp_free(&r);
     get("/open311/v2/servicerequestupdates.xml?extensions=true", &r);
     assert_xml(&r, "service_request_updates");

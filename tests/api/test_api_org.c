@@ -17,30 +17,9 @@
 
 /* ---- helpers ---- */
 
-static long get(gr_client *c, const char *path, gr_resp *r)
-{
-    return gr_request(c, "GET", path, NULL, NULL, r);
-}
-
 static long send(gr_client *c, const char *method, const char *path, const char *body, gr_resp *r)
 {
     return gr_request(c, method, path, NULL, body, r);
-}
-
-/* Sends and expects a problem naming field; frees the response. */
-static void expect_problem(gr_client *c, const char *method, const char *path, const char *body,
-                           long status, const char *field)
-{
-    gr_resp r;
-
-    send(c, method, path, body, &r);
-    gr_assert_problem(&r, status, field);
-    gr_resp_free(&r);
-}
-
-static int64_t jint(const json_t *o, const char *k)
-{
-    return (int64_t)json_integer_value(json_object_get(o, k));
 }
 
 /* The id of the unit with code (as the admin sees it). */
@@ -51,10 +30,10 @@ static int64_t unit_id(gr_client *admin, const char *code)
     int64_t id;
 
     snprintf(path, sizeof(path), "/api/v1/org/units?code=%s", code);
-    assert_int_equal(get(admin, path, &r), 200);
+    assert_int_equal(gr_get(admin, path, &r), 200);
     if (json_array_size(json_object_get(r.json, "items")) != 1)
         fail_msg("no unit %s: %s", code, r.body);
-    id = jint(json_array_get(json_object_get(r.json, "items"), 0), "id");
+    id = gr_jint(json_array_get(json_object_get(r.json, "items"), 0), "id");
     gr_resp_free(&r);
     return id;
 }
@@ -67,7 +46,7 @@ static char *unit_text(gr_client *c, int64_t id)
     char *s;
 
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld?geometry=1", (long long)id);
-    assert_int_equal(get(c, path, &r), 200);
+    assert_int_equal(gr_get(c, path, &r), 200);
     s = strdup(r.body);
     gr_resp_free(&r);
     return s;
@@ -81,12 +60,12 @@ static char *subtree_text(gr_client *c, int64_t id)
     char *s;
 
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries", (long long)id);
-    assert_int_equal(get(c, path, &r), 200);
+    assert_int_equal(gr_get(c, path, &r), 200);
     s = malloc(r.body_len + 4096);
     memcpy(s, r.body, r.body_len + 1);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/children?limit=500", (long long)id);
-    assert_int_equal(get(c, path, &r), 200);
+    assert_int_equal(gr_get(c, path, &r), 200);
     s = realloc(s, strlen(s) + r.body_len + 1);
     strcat(s, r.body);
     gr_resp_free(&r);
@@ -98,7 +77,7 @@ static char *depts_text(gr_client *c)
     gr_resp r;
     char *s;
 
-    assert_int_equal(get(c, "/api/v1/org/departments?limit=500", &r), 200);
+    assert_int_equal(gr_get(c, "/api/v1/org/departments?limit=500", &r), 200);
     s = strdup(r.body);
     gr_resp_free(&r);
     return s;
@@ -118,11 +97,11 @@ static void test_read(void **state)
     gr_login_demo(&admin, "admin");
     district = unit_id(&admin, "110105");
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)district);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     u = r.json;
     assert_string_equal(json_string_value(json_object_get(u, "name")), "朝阳区");
     assert_string_equal(json_string_value(json_object_get(u, "kind")), "district");
-    assert_int_equal(jint(u, "child_count"), 43);
+    assert_int_equal(gr_jint(u, "child_count"), 43);
     assert_true(json_is_true(json_object_get(u, "has_boundary")));
     assert_null(json_object_get(u, "boundary"));
     assert_true(fabs(json_real_value(json_object_get(json_object_get(u, "centroid"), "lat")) -
@@ -139,36 +118,36 @@ static void test_read(void **state)
     gr_resp_free(&r);
 
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld?geometry=1", (long long)district);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(r.json, "boundary"), "type")), "Polygon");
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld?geometry=2", (long long)district);
-    assert_int_equal(get(&admin, path, &r), 400);
+    assert_int_equal(gr_get(&admin, path, &r), 400);
     gr_assert_problem(&r, 400, "geometry");
     gr_resp_free(&r);
 
     /* Filters. */
-    assert_int_equal(get(&admin, "/api/v1/org/units?kind=street&limit=500", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?kind=street&limit=500", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 43);
     assert_true(json_is_null(json_object_get(r.json, "next_after")));
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/units?kind=street&q=%E5%BB%BA%E5%A4%96", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?kind=street&q=%E5%BB%BA%E5%A4%96", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1); /* 建外 */
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/units?kind=planet", &r), 400);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?kind=planet", &r), 400);
     gr_assert_problem(&r, 400, "kind");
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/units?parent_id=x", &r), 400);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?parent_id=x", &r), 400);
     gr_assert_problem(&r, 400, "parent_id");
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/units/99999999", &r), 404);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units/99999999", &r), 404);
     gr_resp_free(&r);
 
     /* Children. */
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/children?limit=500",
              (long long)unit_id(&admin, "110105001"));
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     assert_true(json_array_size(json_object_get(r.json, "items")) >= 5);
     gr_resp_free(&r);
     gr_client_free(&admin);
@@ -189,10 +168,10 @@ static void test_pagination(void **state)
 
         snprintf(path, sizeof(path), "/api/v1/org/units?kind=grid&limit=500&after=%lld",
                  (long long)after);
-        assert_int_equal(get(&admin, path, &r), 200);
+        assert_int_equal(gr_get(&admin, path, &r), 200);
         items = json_object_get(r.json, "items");
         for (i = 0; i < json_array_size(items); i++) {
-            int64_t id = jint(json_array_get(items, i), "id");
+            int64_t id = gr_jint(json_array_get(items, i), "id");
 
             assert_true(id > last);
             last = id;
@@ -208,13 +187,13 @@ static void test_pagination(void **state)
         gr_resp_free(&r);
     }
     assert_true(total >= 768 * 2 && total <= 768 * 6);
-    assert_int_equal(get(&admin, "/api/v1/org/units?limit=0", &r), 400);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?limit=0", &r), 400);
     gr_assert_problem(&r, 400, "limit");
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/units?limit=501", &r), 400);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?limit=501", &r), 400);
     gr_assert_problem(&r, 400, "limit");
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/units?after=-1", &r), 400);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?after=-1", &r), 400);
     gr_assert_problem(&r, 400, "after");
     gr_resp_free(&r);
     gr_client_free(&admin);
@@ -234,8 +213,8 @@ static void test_scope(void **state)
     gr_login_demo(&cw, "community_worker");
     gr_login_demo(&resident, "resident");
     gr_client_init(&anon, &gr_srv);
-    assert_int_equal(get(&cw, "/api/v1/auth/me", &r), 200);
-    own = jint(json_object_get(r.json, "user"), "scope_org_id");
+    assert_int_equal(gr_get(&cw, "/api/v1/auth/me", &r), 200);
+    own = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
     gr_resp_free(&r);
     district = unit_id(&admin, "110105");
     other = unit_id(&admin, "110105002024");
@@ -243,55 +222,55 @@ static void test_scope(void **state)
 
     /* Their own community and below: yes; the district or a neighbour: 403. */
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)own);
-    assert_int_equal(get(&cw, path, &r), 200);
+    assert_int_equal(gr_get(&cw, path, &r), 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "kind")), "community");
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/children", (long long)own);
-    assert_int_equal(get(&cw, path, &r), 200);
-    grid = jint(json_array_get(json_object_get(r.json, "items"), 0), "id");
+    assert_int_equal(gr_get(&cw, path, &r), 200);
+    grid = gr_jint(json_array_get(json_object_get(r.json, "items"), 0), "id");
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)grid);
-    assert_int_equal(get(&cw, path, &r), 200);
+    assert_int_equal(gr_get(&cw, path, &r), 200);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)other);
-    assert_int_equal(get(&cw, path, &r), 403);
+    assert_int_equal(gr_get(&cw, path, &r), 403);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)district);
-    assert_int_equal(get(&cw, path, &r), 403);
+    assert_int_equal(gr_get(&cw, path, &r), 403);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/children", (long long)district);
-    assert_int_equal(get(&cw, path, &r), 403);
+    assert_int_equal(gr_get(&cw, path, &r), 403);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries", (long long)district);
-    assert_int_equal(get(&cw, path, &r), 403);
+    assert_int_equal(gr_get(&cw, path, &r), 403);
     gr_resp_free(&r);
 
     /* Their list holds their subtree only. */
-    assert_int_equal(get(&cw, "/api/v1/org/units?limit=500", &r), 200);
+    assert_int_equal(gr_get(&cw, "/api/v1/org/units?limit=500", &r), 200);
     items = json_object_get(r.json, "items");
     assert_true(json_array_size(items) >= 3 && json_array_size(items) <= 7);
     for (i = 0; i < json_array_size(items); i++) {
         json_t *u = json_array_get(items, i);
 
-        assert_true(jint(u, "id") == own || jint(u, "parent_id") == own);
+        assert_true(gr_jint(u, "id") == own || gr_jint(u, "parent_id") == own);
     }
     gr_resp_free(&r);
     /* Departments of the district are outside a community's scope. */
-    assert_int_equal(get(&cw, "/api/v1/org/departments", &r), 200);
+    assert_int_equal(gr_get(&cw, "/api/v1/org/departments", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     gr_resp_free(&r);
 
     /* Nobody signed in: 401; a resident: 403 (the policy). */
-    assert_int_equal(get(&anon, path, &r), 401);
+    assert_int_equal(gr_get(&anon, path, &r), 401);
     gr_resp_free(&r);
-    assert_int_equal(get(&resident, "/api/v1/org/units", &r), 403);
+    assert_int_equal(gr_get(&resident, "/api/v1/org/units", &r), 403);
     gr_resp_free(&r);
     /* Writing is not a community worker's. */
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)own);
-    expect_problem(&cw, "PATCH", path, "{\"name\":\"x\",\"version\":1}", 403, NULL);
+    gr_expect_problem(&cw, "PATCH", path, "{\"name\":\"x\",\"version\":1}", 403, NULL);
 
     gr_client_free(&admin);
     gr_client_free(&cw);
@@ -322,14 +301,14 @@ static void test_unit_crud(void **state)
     street = unit_id(&admin, "110105001");
     /* The city is above the admin's scope: its id comes from the ancestors. */
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)unit_id(&admin, "110105"));
-    assert_int_equal(get(&admin, path, &r), 200);
-    city = jint(json_array_get(json_object_get(r.json, "ancestors"), 0), "id");
+    assert_int_equal(gr_get(&admin, path, &r), 200);
+    city = gr_jint(json_array_get(json_object_get(r.json, "ancestors"), 0), "id");
     gr_resp_free(&r);
     snap0 = subtree_text(&admin, comm);
     city_before = unit_text(&admin, unit_id(&admin, "110105"));
 
 #define BAD(json, status, field)                                                                   \
-    expect_problem(&admin, "POST", "/api/v1/org/units", json, status, field)
+    gr_expect_problem(&admin, "POST", "/api/v1/org/units", json, status, field)
     BAD("{\"code\":\"110105001024009\",\"name\":\"x\",\"kind\":\"grid\",\"parent_id\":1,"
         "\"colour\":\"red\"}",
         400, "colour");
@@ -398,7 +377,7 @@ static void test_unit_crud(void **state)
     snprintf(body, sizeof(body),
              "{\"code\":\"110108\",\"name\":\"海淀区\",\"kind\":\"district\",\"parent_id\":%lld}",
              (long long)city);
-    expect_problem(&steward, "POST", "/api/v1/org/units", body, 403, NULL);
+    gr_expect_problem(&steward, "POST", "/api/v1/org/units", body, 403, NULL);
 #undef BAD
     after = subtree_text(&admin, comm);
     assert_string_equal(after, snap0);
@@ -410,8 +389,8 @@ static void test_unit_crud(void **state)
              "%lld,\"boundary\":%s}",
              (long long)comm, square);
     assert_int_equal(send(&steward, "POST", "/api/v1/org/units", body, &r), 201);
-    grid = jint(r.json, "id");
-    assert_int_equal(jint(r.json, "version"), 1);
+    grid = gr_jint(r.json, "id");
+    assert_int_equal(gr_jint(r.json, "version"), 1);
     assert_string_equal(json_string_value(json_object_get(r.json, "source")), "manual");
     assert_true(fabs(json_real_value(json_object_get(json_object_get(r.json, "centroid"), "lon")) -
                      116.605) < 1e-9);
@@ -420,39 +399,39 @@ static void test_unit_crud(void **state)
     assert_non_null(gr_resp_header(&r, "Location", loc, sizeof(loc)));
     assert_string_equal(loc, path);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/geo/locate?lat=39.805&lon=116.605", &r), 200);
-    assert_int_equal(jint(json_object_get(r.json, "grid"), "id"), grid);
+    assert_int_equal(gr_get(&admin, "/api/v1/geo/locate?lat=39.805&lon=116.605", &r), 200);
+    assert_int_equal(gr_jint(json_object_get(r.json, "grid"), "id"), grid);
     gr_resp_free(&r);
 
     /* Patches: unknown field, missing or stale version, cycle, bad boundary. */
     before = unit_text(&admin, grid);
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"y\",\"version\":1,\"code\":\"1\"}", 400,
-                   "code");
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"y\"}", 400, "version");
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"y\",\"version\":2}", 409, "version");
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"\",\"version\":1}", 400, "name");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"y\",\"version\":1,\"code\":\"1\"}", 400,
+                      "code");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"y\"}", 400, "version");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"y\",\"version\":2}", 409, "version");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"\",\"version\":1}", 400, "name");
     snprintf(body, sizeof(body), "{\"boundary\":%s,\"version\":1}", bowtie);
-    expect_problem(&admin, "PATCH", path, body, 400, "boundary");
+    gr_expect_problem(&admin, "PATCH", path, body, 400, "boundary");
     snprintf(body, sizeof(body), "{\"parent_id\":%lld,\"version\":1}", (long long)grid);
-    expect_problem(&admin, "PATCH", path, body, 409, "parent_id");
+    gr_expect_problem(&admin, "PATCH", path, body, 409, "parent_id");
     snprintf(body, sizeof(body), "{\"parent_id\":%lld,\"version\":1}", (long long)street);
-    expect_problem(&admin, "PATCH", path, body, 400, "parent_id");
+    gr_expect_problem(&admin, "PATCH", path, body, 400, "parent_id");
     snprintf(body, sizeof(body), "{\"parent_id\":99999999,\"version\":1}");
-    expect_problem(&admin, "PATCH", path, body, 400, "parent_id");
-    expect_problem(&admin, "PATCH", "/api/v1/org/units/99999999", "{\"version\":1}", 404, NULL);
+    gr_expect_problem(&admin, "PATCH", path, body, 400, "parent_id");
+    gr_expect_problem(&admin, "PATCH", "/api/v1/org/units/99999999", "{\"version\":1}", 404, NULL);
     /* A community under its own grid: a cycle. */
     {
         char cpath[128];
 
         snprintf(cpath, sizeof(cpath), "/api/v1/org/units/%lld", (long long)comm);
-        assert_int_equal(get(&admin, cpath, &r), 200);
-        version = jint(r.json, "version");
+        assert_int_equal(gr_get(&admin, cpath, &r), 200);
+        version = gr_jint(r.json, "version");
         gr_resp_free(&r);
         snprintf(body, sizeof(body), "{\"parent_id\":%lld,\"version\":%lld}", (long long)grid,
                  (long long)version);
-        expect_problem(&admin, "PATCH", cpath, body, 409, "parent_id");
+        gr_expect_problem(&admin, "PATCH", cpath, body, 409, "parent_id");
         /* With children: no delete. */
-        expect_problem(&admin, "DELETE", cpath, NULL, 409, "id");
+        gr_expect_problem(&admin, "DELETE", cpath, NULL, 409, "id");
     }
     after = unit_text(&admin, grid);
     assert_string_equal(after, before);
@@ -463,22 +442,22 @@ static void test_unit_crud(void **state)
     assert_int_equal(send(&admin, "PATCH", path, "{\"name\":\"测试网格二\",\"version\":1}", &r),
                      200);
     assert_string_equal(json_string_value(json_object_get(r.json, "name")), "测试网格二");
-    assert_int_equal(jint(r.json, "version"), 2);
+    assert_int_equal(gr_jint(r.json, "version"), 2);
     gr_resp_free(&r);
     /* Removing the boundary takes the grid out of the lookup. */
     assert_int_equal(send(&admin, "PATCH", path, "{\"boundary\":null,\"version\":2}", &r), 200);
     assert_true(json_is_false(json_object_get(r.json, "has_boundary")));
     assert_true(json_is_null(json_object_get(r.json, "centroid")));
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/geo/locate?lat=39.805&lon=116.605", &r), 404);
+    assert_int_equal(gr_get(&admin, "/api/v1/geo/locate?lat=39.805&lon=116.605", &r), 404);
     gr_resp_free(&r);
 
     /* Delete: 204, then 404. */
     assert_int_equal(send(&admin, "DELETE", path, NULL, &r), 204);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, path, &r), 404);
+    assert_int_equal(gr_get(&admin, path, &r), 404);
     gr_resp_free(&r);
-    expect_problem(&admin, "DELETE", path, NULL, 404, NULL);
+    gr_expect_problem(&admin, "DELETE", path, NULL, 404, NULL);
 
     /* The rest of the tree is as it was. */
     after = subtree_text(&admin, comm);
@@ -505,7 +484,7 @@ static void test_boundaries(void **state)
     gr_login_demo(&admin, "admin");
     comm = unit_id(&admin, "110105001024");
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries?kind=grid", (long long)comm);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     assert_non_null(gr_resp_header(&r, "Content-Type", ct, sizeof(ct)));
     assert_string_equal(ct, "application/geo+json");
     assert_non_null(r.json);
@@ -521,11 +500,11 @@ static void test_boundaries(void **state)
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries?kind=street",
              (long long)unit_id(&admin, "110105"));
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "features")), 43);
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries?kind=moon", (long long)comm);
-    assert_int_equal(get(&admin, path, &r), 400);
+    assert_int_equal(gr_get(&admin, path, &r), 400);
     gr_assert_problem(&r, 400, "kind");
     gr_resp_free(&r);
     gr_client_free(&admin);
@@ -546,20 +525,20 @@ static void test_departments(void **state)
     gr_login_demo(&cw, "community_worker");
     district = unit_id(&admin, "110105");
     street = unit_id(&admin, "110105001");
-    assert_int_equal(get(&admin, "/api/v1/org/departments?q=%E5%9F%8E%E7%AE%A1", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/departments?q=%E5%9F%8E%E7%AE%A1", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1); /* 城管 */
-    cg = jint(json_array_get(json_object_get(r.json, "items"), 0), "id");
+    cg = gr_jint(json_array_get(json_object_get(r.json, "items"), 0), "id");
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(r.json, "items"), 0), "level")),
                         "district");
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, "/api/v1/org/departments?limit=500", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/departments?limit=500", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 12);
     gr_resp_free(&r);
 
     before = depts_text(&admin);
 #define BAD(json, status, field)                                                                   \
-    expect_problem(&admin, "POST", "/api/v1/org/departments", json, status, field)
+    gr_expect_problem(&admin, "POST", "/api/v1/org/departments", json, status, field)
     snprintf(body, sizeof(body), "{\"org_id\":%lld,\"name\":\"城管\"}", (long long)district);
     BAD(body, 409, "name");
     snprintf(body, sizeof(body), "{\"org_id\":%lld,\"name\":\"城管二\",\"code\":\"cgw\"}",
@@ -580,9 +559,9 @@ static void test_departments(void **state)
     BAD(body, 400, "name");
 #undef BAD
     snprintf(path, sizeof(path), "/api/v1/org/departments/%lld", (long long)cg);
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"城管委\",\"version\":9}", 409, "version");
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"城管委\"}", 400, "version");
-    expect_problem(&admin, "PATCH", path, "{\"name\":\"水务\",\"version\":1}", 409, "name");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"城管委\",\"version\":9}", 409, "version");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"城管委\"}", 400, "version");
+    gr_expect_problem(&admin, "PATCH", path, "{\"name\":\"水务\",\"version\":1}", 409, "name");
     after = depts_text(&admin);
     assert_string_equal(after, before);
     free(after);
@@ -593,25 +572,25 @@ static void test_departments(void **state)
              "{\"org_id\":%lld,\"name\":\"城管执法队\",\"full_name\":\"建外街道城管执法队\"}",
              (long long)street);
     assert_int_equal(send(&admin, "POST", "/api/v1/org/departments", body, &r), 201);
-    id = jint(r.json, "id");
+    id = gr_jint(r.json, "id");
     assert_string_equal(json_string_value(json_object_get(r.json, "level")), "street");
     assert_true(json_is_null(json_object_get(r.json, "code")));
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/org/departments/%lld", (long long)id);
     assert_int_equal(send(&admin, "PATCH", path, "{\"full_name\":null,\"version\":1}", &r), 200);
     assert_true(json_is_null(json_object_get(r.json, "full_name")));
-    assert_int_equal(jint(r.json, "version"), 2);
+    assert_int_equal(gr_jint(r.json, "version"), 2);
     gr_resp_free(&r);
     /* Outside a community worker's scope. */
-    assert_int_equal(get(&cw, path, &r), 403);
+    assert_int_equal(gr_get(&cw, path, &r), 403);
     gr_resp_free(&r);
     /* The street it serves cannot go while it does (nor while it has children). */
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld", (long long)street);
-    expect_problem(&admin, "DELETE", path, NULL, 409, "id");
+    gr_expect_problem(&admin, "DELETE", path, NULL, 409, "id");
     snprintf(path, sizeof(path), "/api/v1/org/departments/%lld", (long long)id);
     assert_int_equal(send(&admin, "DELETE", path, NULL, &r), 204);
     gr_resp_free(&r);
-    assert_int_equal(get(&admin, path, &r), 404);
+    assert_int_equal(gr_get(&admin, path, &r), 404);
     gr_resp_free(&r);
     gr_client_free(&admin);
     gr_client_free(&cw);
@@ -672,10 +651,10 @@ static int64_t locate(gr_client *c, double lat, double lon, const char *crs, lon
 
     snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.10f&lon=%.10f%s%s", lat, lon,
              crs ? "&crs=" : "", crs ? crs : "");
-    if (get(c, path, &r) != want)
+    if (gr_get(c, path, &r) != want)
         fail_msg("%s: expected %ld, got %ld: %s", path, want, r.status, r.body);
     if (want == 200)
-        id = jint(json_object_get(r.json, "grid"), "id");
+        id = gr_jint(json_object_get(r.json, "grid"), "id");
     gr_resp_free(&r);
     return id;
 }
@@ -688,10 +667,10 @@ static int64_t locate_any(gr_client *c, double lat, double lon)
     int64_t id = 0;
 
     snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.10f&lon=%.10f", lat, lon);
-    get(c, path, &r);
+    gr_get(c, path, &r);
     assert_true(r.status == 200 || r.status == 404);
     if (r.status == 200)
-        id = jint(json_object_get(r.json, "grid"), "id");
+        id = gr_jint(json_object_get(r.json, "grid"), "id");
     gr_resp_free(&r);
     return id;
 }
@@ -710,7 +689,7 @@ static void test_locate(void **state)
     gr_client_init(&anon, &gr_srv);
     comm = unit_id(&admin, "110105001024");
     snprintf(path, sizeof(path), "/api/v1/org/units?kind=grid&parent_id=%lld", (long long)comm);
-    assert_int_equal(get(&admin, path, &r), 200);
+    assert_int_equal(gr_get(&admin, path, &r), 200);
     items = json_object_get(r.json, "items");
     assert_true(json_array_size(items) >= 2);
     for (i = 0; i < json_array_size(items); i++) {
@@ -718,7 +697,7 @@ static void test_locate(void **state)
         double lat = json_real_value(json_object_get(cen, "lat"));
         double lon = json_real_value(json_object_get(cen, "lon"));
         double glat, glon, blat, blon;
-        int64_t id = jint(g, "id");
+        int64_t id = gr_jint(g, "id");
 
         to_gcj(lat, lon, &glat, &glon);
         to_bd(glat, glon, &blat, &blon);
@@ -736,7 +715,7 @@ static void test_locate(void **state)
 
     /* The whole chain. */
     snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=39.92&lon=116.44");
-    assert_int_equal(get(&anon, path, &r), 200);
+    assert_int_equal(gr_get(&anon, path, &r), 200);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(r.json, "district"), "code")), "110105");
     assert_int_equal(
@@ -751,21 +730,21 @@ static void test_locate(void **state)
     gr_resp_free(&r);
 
     /* Outside every grid, and bad input. */
-    assert_int_equal(get(&anon, "/api/v1/geo/locate?lat=31.23&lon=121.47", &r), 404);
+    assert_int_equal(gr_get(&anon, "/api/v1/geo/locate?lat=31.23&lon=121.47", &r), 404);
     gr_assert_problem(&r, 404, NULL);
     assert_non_null(strstr(r.body, "outside every grid"));
     gr_resp_free(&r);
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=abc&lon=116.4", NULL, 400, "lat");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=95&lon=116.4", NULL, 400, "lat");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9&lon=-181", NULL, 400, "lon");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9", NULL, 400, "lon");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lon=116.4", NULL, 400, "lat");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=nan&lon=116.4", NULL, 400, "lat");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=0x10&lon=116.4", NULL, 400, "lat");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=&lon=116.4", NULL, 400, "lat");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9&lon=1e999", NULL, 400, "lon");
-    expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9&lon=116.4&crs=mars", NULL, 400,
-                   "crs");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=abc&lon=116.4", NULL, 400, "lat");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=95&lon=116.4", NULL, 400, "lat");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9&lon=-181", NULL, 400, "lon");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9", NULL, 400, "lon");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lon=116.4", NULL, 400, "lat");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=nan&lon=116.4", NULL, 400, "lat");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=0x10&lon=116.4", NULL, 400, "lat");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=&lon=116.4", NULL, 400, "lat");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9&lon=1e999", NULL, 400, "lon");
+    gr_expect_problem(&anon, "GET", "/api/v1/geo/locate?lat=39.9&lon=116.4&crs=mars", NULL, 400,
+                      "crs");
     gr_client_free(&admin);
     gr_client_free(&anon);
 }
@@ -795,7 +774,7 @@ static void test_import_cli(void **state)
     assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), usage), 2);
     /* The running server sees the imported units; the admin's scope does not cover them. */
     gr_login_demo(&admin, "admin");
-    assert_int_equal(get(&admin, "/api/v1/org/units?code=441900", &r), 200);
+    assert_int_equal(gr_get(&admin, "/api/v1/org/units?code=441900", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     gr_resp_free(&r);
     gr_client_free(&admin);

@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t jint(const json_t *o, const char *k)
-{
-    return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
 /* Searches a list, or the category tree through its children. */
 static int64_t find_code(json_t *items, const char *code)
 {
@@ -30,7 +25,7 @@ static int64_t find_code(json_t *items, const char *code)
     {
         c = json_string_value(json_object_get(it, "code"));
         if (c && strcmp(c, code) == 0)
-            return jint(it, "id");
+            return gr_jint(it, "id");
         if ((id = find_code(json_object_get(it, "children"), code)) != 0)
             return id;
     }
@@ -86,11 +81,11 @@ static int64_t routed_department(gr_client *c, int64_t cat, int64_t street)
              json_real_value(json_object_get(centroid, "lon")));
     gr_resp_free(&r);
     assert_int_equal(gr_request(c, "POST", "/api/v1/cases", NULL, body, &r), 201);
-    id = jint(r.json, "id");
+    id = gr_jint(r.json, "id");
     gr_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)id);
     assert_int_equal(gr_request(c, "GET", path, NULL, NULL, &r), 200);
-    dept = jint(r.json, "department_id");
+    dept = gr_jint(r.json, "department_id");
     gr_resp_free(&r);
     return dept;
 }
@@ -119,7 +114,7 @@ static void test_rules(void **state)
                                                "name", "街道城管科", "level", "street"),
                                      &r),
                      201);
-    street_dept = jint(r.json, "id");
+    street_dept = gr_jint(r.json, "id");
     gr_resp_free(&r);
     assert_true(street_dept != dept_default);
 
@@ -152,13 +147,13 @@ static void test_rules(void **state)
 
     /* The rule routes the next case in its street, not in another street. */
     assert_int_equal(put_rule(&admin, cat, street, street_dept, &r), 201);
-    rule = jint(r.json, "id");
-    assert_int_equal(jint(r.json, "department_id"), street_dept);
+    rule = gr_jint(r.json, "id");
+    assert_int_equal(gr_jint(r.json, "department_id"), street_dept);
     gr_resp_free(&r);
     assert_int_equal(rule_count(&admin), before + 1);
     /* Putting it again replaces it: same id, no second rule. */
     assert_int_equal(put_rule(&admin, cat, street, street_dept, &r), 201);
-    assert_int_equal(jint(r.json, "id"), rule);
+    assert_int_equal(gr_jint(r.json, "id"), rule);
     gr_resp_free(&r);
     assert_int_equal(rule_count(&admin), before + 1);
     assert_int_equal(routed_department(&acceptor, cat, street), street_dept);

