@@ -82,6 +82,14 @@ int db_col_is_null(db_stmt *st, int i);
 int db_col_count(db_stmt *st);
 const char *db_col_name(db_stmt *st, int i);
 
+/* Fills one element of a page from the current row (strings into a). */
+typedef void (*db_row_reader)(db_stmt *st, arena *a, void *out);
+/* Reads a page from st, a query for limit + 1 rows: at most limit rows into a
+ * new array of size-byte elements (*out, in a), and *more when one more row
+ * came, so another page follows. Does not call db_done. */
+int db_read_page(db_stmt *st, arena *a, int64_t limit, size_t size, db_row_reader read, void **out,
+                 size_t *n, int *more, gr_err *err);
+
 /* Runs SQL text without parameters (several statements allowed). */
 int db_exec(db_conn *c, const char *sql, gr_err *err);
 int64_t db_last_id(db_conn *c);

@@ -346,6 +346,26 @@ const char *db_col_name(db_stmt *st, int i)
     return sqlite3_column_name(st->st, i);
 }
 
+int db_read_page(db_stmt *st, arena *a, int64_t limit, size_t size, db_row_reader read, void **out,
+                 size_t *n, int *more, gr_err *err)
+{
+    size_t cap = limit > 0 ? (size_t)limit : 0, k = 0;
+    char *v = arena_alloc(a, (cap + 1) * size);
+    int rc;
+
+    *out = v;
+    *more = 0;
+    while ((rc = db_step(st, err)) == DB_ROW) {
+        if (k == cap) {
+            *more = 1;
+            continue;
+        }
+        read(st, a, v + k++ * size);
+    }
+    *n = k;
+    return rc < 0 ? rc : 0;
+}
+
 int db_exec(db_conn *c, const char *sql, gr_err *err)
 {
     char *msg = NULL;

@@ -22,16 +22,14 @@
 
 /* ---- small helpers ---- */
 
-typedef void (*row_reader)(db_stmt *st, arena *a, void *out);
-
 static int64_t col_int0(db_stmt *st, int i)
 {
     return db_col_is_null(st, i) ? 0 : db_col_int(st, i);
 }
 
 /* Steps st for one row: read into out, or GR_ENOTFOUND naming "id". */
-static int row_one(db_stmt *st, arena *a, row_reader read, void *out, const char *what, int64_t id,
-                   gr_err *err)
+static int row_one(db_stmt *st, arena *a, db_row_reader read, void *out, const char *what,
+                   int64_t id, gr_err *err)
 {
     int rc = db_step(st, err);
 
@@ -42,28 +40,6 @@ static int row_one(db_stmt *st, arena *a, row_reader read, void *out, const char
         rc = err_set(err, GR_ENOTFOUND, "id", "no %s with id %" PRId64, what, id);
     }
     return rc;
-}
-
-/* Reads a page from st, a query for limit + 1 rows: at most limit rows into a
- * new array of size-byte elements, and *more when one more came. */
-static int rows_read(db_stmt *st, arena *a, int64_t limit, size_t size, row_reader read, void **out,
-                     size_t *n, int *more, gr_err *err)
-{
-    size_t cap = (size_t)limit, k = 0;
-    char *v = arena_alloc(a, (cap + 1) * size);
-    int rc;
-
-    *out = v;
-    *more = 0;
-    while ((rc = db_step(st, err)) == DB_ROW) {
-        if (k == cap) {
-            *more = 1;
-            continue;
-        }
-        read(st, a, v + k++ * size);
-    }
-    *n = k;
-    return rc < 0 ? rc : 0;
 }
 
 /* A new event id: 128 random bits, so that ids from several nodes never meet. */
@@ -439,7 +415,7 @@ int notify_webhook_list(db_conn *c, arena *a, int64_t after, int64_t limit, noti
         return GR_EINTERNAL;
     db_bind_int(st, 1, after);
     db_bind_int(st, 2, limit + 1);
-    rc = rows_read(st, a, limit, sizeof(notify_webhook), hook_read, &v, n, more, err);
+    rc = db_read_page(st, a, limit, sizeof(notify_webhook), hook_read, &v, n, more, err);
     db_done(st);
     *out = v;
     return rc;
@@ -739,7 +715,7 @@ int notify_delivery_list(db_conn *c, arena *a, int64_t webhook_id, const char *s
     db_bind_int(st, 2, before);
     db_bind_text(st, 3, status);
     db_bind_int(st, 4, limit + 1);
-    rc = rows_read(st, a, limit, sizeof(notify_delivery), delivery_read, &v, n, more, err);
+    rc = db_read_page(st, a, limit, sizeof(notify_delivery), delivery_read, &v, n, more, err);
     db_done(st);
     *out = v;
     return rc;
@@ -796,7 +772,7 @@ int notify_notice_list(db_conn *c, arena *a, int64_t user_id, int unread_only, i
     db_bind_int(st, 2, before);
     db_bind_int(st, 3, unread_only ? 1 : 0);
     db_bind_int(st, 4, limit + 1);
-    rc = rows_read(st, a, limit, sizeof(notify_notice_info), notice_read, &v, n, more, err);
+    rc = db_read_page(st, a, limit, sizeof(notify_notice_info), notice_read, &v, n, more, err);
     db_done(st);
     *out = v;
     return rc;

@@ -141,7 +141,6 @@ int org_code_check_parent(int kind, const char *code, int parent_kind, const cha
 #define UNIT_NCOLS 13
 
 /* Reads the current row of st into out (strings in a). */
-typedef void (*row_reader)(db_stmt *st, arena *a, void *out);
 
 static void unit_read(db_stmt *st, arena *a, int with_boundary, org_unit *u)
 {
@@ -259,30 +258,6 @@ static int subtree_prepare(db_conn *c, arena *a, int64_t scope, const char *sql,
     return 0;
 }
 
-/* Reads a page from st, a query for limit + 1 rows: at most limit of them
- * into a new array of size-byte elements (*out), and *more when one more row
- * came (so another page follows). */
-static int page_read(db_stmt *st, arena *a, int64_t limit, size_t size, row_reader read, void **out,
-                     size_t *n, int *more, gr_err *err)
-{
-    size_t cap = (size_t)limit, k = 0;
-    char *v = arena_alloc(a, (cap + 1) * size);
-    int rc;
-
-    *out = v;
-    while ((rc = db_step(st, err)) == DB_ROW) {
-        if (k == cap) {
-            *more = 1;
-            continue;
-        }
-        read(st, a, v + k++ * size);
-    }
-    if (rc < 0)
-        return rc;
-    *n = k;
-    return 0;
-}
-
 int org_unit_list(db_conn *c, arena *a, const org_unit_filter *f, org_unit **out, size_t *n,
                   int *more, gr_err *err)
 {
@@ -306,7 +281,7 @@ int org_unit_list(db_conn *c, arena *a, const org_unit_filter *f, org_unit **out
     db_bind_text(st, 6, f->q && *f->q ? f->q : NULL);
     db_bind_int(st, 7, f->limit + 1);
     db_bind_text(st, 8, f->code && *f->code ? f->code : NULL);
-    rc = page_read(st, a, f->limit, sizeof(org_unit), unit_read_brief, &v, n, more, err);
+    rc = db_read_page(st, a, f->limit, sizeof(org_unit), unit_read_brief, &v, n, more, err);
     *out = v;
 out:
     db_done(st);
@@ -1124,7 +1099,7 @@ int org_dept_list(db_conn *c, arena *a, const org_dept_filter *f, org_dept **out
     db_bind_int(st, 4, f->org_id);
     db_bind_text(st, 5, f->q && *f->q ? f->q : NULL);
     db_bind_int(st, 6, f->limit + 1);
-    rc = page_read(st, a, f->limit, sizeof(org_dept), dept_read, &v, n, more, err);
+    rc = db_read_page(st, a, f->limit, sizeof(org_dept), dept_read, &v, n, more, err);
     *out = v;
 out:
     db_done(st);

@@ -241,6 +241,48 @@ static void test_statement_cache_nested(void **state)
     db_close(d);
 }
 
+static void read_v(db_stmt *st, arena *a, void *out)
+{
+    (void)a;
+    *(int64_t *)out = db_col_int(st, 0);
+}
+
+/* A page is at most limit rows, and says whether another follows. */
+static void test_read_page(void **state)
+{
+    static const char *keys[] = {"p1", "p2", "p3", "p4", "p5"};
+    db *d = NULL;
+    gr_err err;
+    arena *a = arena_new();
+    db_stmt *st;
+    void *v = NULL;
+    size_t n = 0, i;
+    int more = -1;
+    int64_t limits[] = {3, 5, 10}, want_n[] = {3, 5, 5};
+    int want_more[] = {1, 0, 0};
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    for (i = 0; i < 5; i++) {
+        struct row r = {keys[i], (int)i + 1, 0};
+        assert_int_equal(db_write(d, insert_row, &r, &err), 0);
+    }
+    for (i = 0; i < 3; i++) {
+        st = db_prepare(db_reader(d), "SELECT v FROM t ORDER BY v LIMIT ?", &err);
+        db_bind_int(st, 1, limits[i] + 1);
+        assert_int_equal(
+            db_read_page(st, a, limits[i], sizeof(int64_t), read_v, &v, &n, &more, &err), 0);
+        db_done(st);
+        assert_int_equal(n, want_n[i]);
+        assert_int_equal(more, want_more[i]);
+        assert_int_equal(((int64_t *)v)[0], 1);
+        assert_int_equal(((int64_t *)v)[n - 1], (int64_t)n);
+    }
+    arena_free(a);
+    db_close(d);
+}
+
 static void test_backup(void **state)
 {
     db *d = NULL, *copy = NULL;
@@ -268,6 +310,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_savepoint_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
