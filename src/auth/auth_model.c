@@ -259,9 +259,8 @@ static const char *dummy_hash(gr_ctx *g)
 /* ---- helpers ---- */
 
 /* Reads the current row of st into out (strings in a). */
-typedef void (*row_reader)(arena *a, db_stmt *st, void *out);
 
-static void read_user(arena *a, db_stmt *st, void *out)
+static void read_user(db_stmt *st, arena *a, void *out)
 {
     auth_user *u = out;
 
@@ -285,15 +284,15 @@ struct user_secret {
     const char *hash;
 };
 
-static void read_user_secret(arena *a, db_stmt *st, void *out)
+static void read_user_secret(db_stmt *st, arena *a, void *out)
 {
     struct user_secret *s = out;
 
-    read_user(a, st, s->user);
+    read_user(st, a, s->user);
     s->hash = db_col_textdup(st, 11, a);
 }
 
-static void read_text(arena *a, db_stmt *st, void *out)
+static void read_text(db_stmt *st, arena *a, void *out)
 {
     *(const char **)out = db_col_textdup(st, 0, a);
 }
@@ -310,7 +309,7 @@ static db_conn *reader(gr_ctx *g, gr_err *err)
 /* The one row sql selects by its parameter (name when set, else id), read
  * into out; GR_ENOTFOUND "no such <what>" when there is none. */
 static int row_get(gr_ctx *g, arena *a, const char *sql, int64_t id, const char *name,
-                   row_reader read, void *out, const char *what, gr_err *err)
+                   db_row_reader read, void *out, const char *what, gr_err *err)
 {
     db_conn *c = reader(g, err);
     db_stmt *st;
@@ -325,13 +324,9 @@ static int row_get(gr_ctx *g, arena *a, const char *sql, int64_t id, const char 
         db_bind_text(st, 1, name);
     else
         db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        read(a, st, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
+    rc = db_read_one(st, a, read, out, err);
+    if (rc == GR_ENOTFOUND)
         rc = err_set(err, GR_ENOTFOUND, "", "no such %s", what);
-    }
     db_done(st);
     return rc;
 }
@@ -344,7 +339,7 @@ static int row_get(gr_ctx *g, arena *a, const char *sql, int64_t id, const char 
  */
 static int list_scoped(gr_ctx *g, arena *a, const char *sql, int scope_col, int keep_unscoped,
                        int all, int64_t scope_root, int64_t after, int64_t limit, size_t size,
-                       row_reader read, void **out, size_t *n, gr_err *err)
+                       db_row_reader read, void **out, size_t *n, gr_err *err)
 {
     db_conn *c = reader(g, err);
     db_stmt *st;
@@ -368,7 +363,7 @@ static int list_scoped(gr_ctx *g, arena *a, const char *sql, int scope_col, int 
         if (!all &&
             !(scope > 0 ? scope_root > 0 && org_is_within(c, scope_root, scope) : keep_unscoped))
             continue;
-        read(a, st, v + (*n)++ * size);
+        read(st, a, v + (*n)++ * size);
     }
     db_done(st);
     if (rc < 0)
@@ -1366,7 +1361,7 @@ out:
     "t.id, t.user_id, t.name, t.scopes, u.username, u.scope_org_id, t.created_at, "                \
     "t.expires_at, t.last_used_at, t.revoked FROM api_tokens t JOIN users u ON u.id = t.user_id"
 
-static void read_token(arena *a, db_stmt *st, void *out)
+static void read_token(db_stmt *st, arena *a, void *out)
 {
     auth_token *t = out;
 

@@ -11,6 +11,7 @@
  * loop without end.
  */
 #include "base/calendar.h"
+#include "base/names.h"
 #include "base/err.h"
 
 #include <stdio.h>
@@ -298,12 +299,7 @@ static const char *const unit_names[] = {"natural_minutes", "working_minutes", "
 
 int calendar_unit_parse(const char *name)
 {
-    size_t i;
-
-    for (i = 0; name && i < sizeof(unit_names) / sizeof(unit_names[0]); i++)
-        if (strcmp(name, unit_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return names_find(unit_names, sizeof(unit_names) / sizeof(unit_names[0]), name);
 }
 
 const char *calendar_unit_name(cal_unit unit)

@@ -4,6 +4,7 @@
  * case_route.c, steps and deadlines in case_sched.c.
  */
 #include "cases/case_model.h"
+#include "base/names.h"
 
 #include "base/crypto.h"
 #include "base/log.h"
@@ -30,12 +31,7 @@ const char *case_state_name(case_state s)
 
 int case_state_parse(const char *s)
 {
-    int i;
-
-    for (i = 0; s && i < CS_NSTATES; i++)
-        if (strcmp(s, state_names[i]) == 0)
-            return i;
-    return -1;
+    return names_find(state_names, CS_NSTATES, s);
 }
 
 int case_state_final(case_state s)
@@ -107,8 +103,9 @@ static void *grow(arena *a, void *v, size_t n, size_t *cap, size_t size)
 
 /* ---- the row ---- */
 
-void case_row_read(db_stmt *st, arena *a, case_rec *r)
+void case_row_read(db_stmt *st, arena *a, void *out)
 {
+    case_rec *r = out;
     const char *area;
 
     memset(r, 0, sizeof(*r));
@@ -174,14 +171,10 @@ static int case_get_by(db_conn *c, arena *a, const char *sql, int64_t id, const 
         db_bind_text(st, 1, code);
     else
         db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        case_row_read(st, a, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
+    rc = db_read_one(st, a, case_row_read, out, err);
+    if (rc == GR_ENOTFOUND)
         rc = code ? err_set(err, GR_ENOTFOUND, "code", "no public case with code %.20s", code)
                   : err_set(err, GR_ENOTFOUND, "id", "no case with id %" PRId64, id);
-    }
     db_done(st);
     return rc;
 }

@@ -34,7 +34,8 @@
     "rating, rating_comment, ext_until, created_at, updated_at, closed_at"
 
 /* Fills r from a row of "SELECT " CASE_COLS (strings copied to a). */
-void case_row_read(db_stmt *st, arena *a, case_rec *r);
+/* A db_row_reader filling a case_rec. */
+void case_row_read(db_stmt *st, arena *a, void *out);
 
 /* Writes every mutable column of r back to its row (inside a write). */
 int case_row_save(db_conn *c, const case_rec *r, gr_err *err);

@@ -6,6 +6,7 @@
  * Every write runs inside the group-commit writer (db_write) and checks the
  * stored version and the rules it depends on again inside the transaction.
  */
+#include "base/names.h"
 #include "catalog/catalog_model.h"
 
 #include "base/timeutil.h"
@@ -28,12 +29,7 @@ const char *catalog_step_name(cat_step step)
 
 int catalog_step_parse(const char *s)
 {
-    int i;
-
-    for (i = 0; s && i < CAT_NSTEPS; i++)
-        if (strcmp(s, step_names[i]) == 0)
-            return i;
-    return -1;
+    return names_find(step_names, CAT_NSTEPS, s);
 }
 
 const char *catalog_urgency_name(int urgency)
@@ -104,11 +100,9 @@ bad:
 static int standard_ref_check(const char *s, gr_err *err)
 {
     static const char *const refs[] = {"GB/T 30428.2-2013", "CJ/T 214-2007", "local", "12345"};
-    size_t i;
 
-    for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-        if (strcmp(s, refs[i]) == 0)
-            return 0;
+    if (names_find(refs, sizeof(refs) / sizeof(refs[0]), s) >= 0)
+        return 0;
     return err_set(err, GR_EINVAL, "standard_ref",
                    "must be one of GB/T 30428.2-2013, CJ/T 214-2007, local, 12345");
 }

@@ -90,6 +90,11 @@ typedef void (*db_row_reader)(db_stmt *st, arena *a, void *out);
 int db_read_page(db_stmt *st, arena *a, int64_t limit, size_t size, db_row_reader read, void **out,
                  size_t *n, int *more, gr_err *err);
 
+/* Steps st for one row and reads it into out: 0, GR_ENOTFOUND (a generic
+ * message: callers name what was missing) when there is no row, or the
+ * step's error. Does not call db_done. */
+int db_read_one(db_stmt *st, arena *a, db_row_reader read, void *out, gr_err *err);
+
 /* Runs SQL text without parameters (several statements allowed). */
 int db_exec(db_conn *c, const char *sql, gr_err *err);
 int64_t db_last_id(db_conn *c);

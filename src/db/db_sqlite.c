@@ -366,6 +366,17 @@ int db_read_page(db_stmt *st, arena *a, int64_t limit, size_t size, db_row_reade
     return rc < 0 ? rc : 0;
 }
 
+int db_read_one(db_stmt *st, arena *a, db_row_reader read, void *out, gr_err *err)
+{
+    int rc = db_step(st, err);
+
+    if (rc == DB_ROW) {
+        read(st, a, out);
+        return 0;
+    }
+    return rc == DB_DONE ? err_set(err, GR_ENOTFOUND, "", "not found") : rc;
+}
+
 int db_exec(db_conn *c, const char *sql, gr_err *err)
 {
     char *msg = NULL;

@@ -202,8 +202,10 @@ out:
     "id, sha256, type, size, uploaded_by, is_public, scope_org_id, owner_kind, owner_id, "         \
     "created_at"
 
-static void media_read_row(db_stmt *st, arena *a, media_info *m)
+static void media_read_row(db_stmt *st, arena *a, void *out)
 {
+    media_info *m = out;
+
     memset(m, 0, sizeof(*m));
     m->id = db_col_int(st, 0);
     snprintf(m->sha256, sizeof(m->sha256), "%s", db_col_text(st, 1));
@@ -225,13 +227,9 @@ int media_get(db_conn *c, arena *a, int64_t id, media_info *out, gr_err *err)
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        media_read_row(st, a, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
+    rc = db_read_one(st, a, media_read_row, out, err);
+    if (rc == GR_ENOTFOUND)
         rc = err_set(err, GR_ENOTFOUND, "id", "no medium with id %" PRId64, id);
-    }
     db_done(st);
     return rc;
 }

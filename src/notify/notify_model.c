@@ -31,14 +31,10 @@ static int64_t col_int0(db_stmt *st, int i)
 static int row_one(db_stmt *st, arena *a, db_row_reader read, void *out, const char *what,
                    int64_t id, gr_err *err)
 {
-    int rc = db_step(st, err);
+    int rc = db_read_one(st, a, read, out, err);
 
-    if (rc == DB_ROW) {
-        read(st, a, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
+    if (rc == GR_ENOTFOUND)
         rc = err_set(err, GR_ENOTFOUND, "id", "no %s with id %" PRId64, what, id);
-    }
     return rc;
 }
 

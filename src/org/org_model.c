@@ -6,6 +6,7 @@
  * it depends on again inside the transaction, so two requests racing cannot
  * both pass a check that only one of them may pass.
  */
+#include "base/names.h"
 #include "org/org_model.h"
 
 #include "base/log.h"
@@ -34,12 +35,7 @@ const char *org_kind_name(int kind)
 
 int org_kind_parse(const char *s)
 {
-    int i;
-
-    for (i = 0; s && i < ORG_NKINDS; i++)
-        if (strcmp(s, kind_names[i]) == 0)
-            return i;
-    return -1;
+    return names_find(kind_names, ORG_NKINDS, s);
 }
 
 size_t org_code_len(int kind)
@@ -868,13 +864,9 @@ int org_dept_get(db_conn *c, arena *a, int64_t id, org_dept *out, gr_err *err)
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        dept_read(st, a, out);
-        rc = 0;
-    } else if (rc == DB_DONE) {
+    rc = db_read_one(st, a, dept_read, out, err);
+    if (rc == GR_ENOTFOUND)
         rc = err_set(err, GR_ENOTFOUND, "id", "no department with id %" PRId64, id);
-    }
     db_done(st);
     return rc;
 }

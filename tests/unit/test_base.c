@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/jsonv.h"
 #include "base/metrics.h"
+#include "base/names.h"
 #include "base/timeutil.h"
 
 #include <string.h>
@@ -142,11 +143,23 @@ static void test_metrics(void **state)
     buf_free(&b);
 }
 
+static void test_names(void **state)
+{
+    static const char *const names[] = {"reported", "accepted", "closed"};
+
+    (void)state;
+    assert_int_equal(names_find(names, 3, "reported"), 0);
+    assert_int_equal(names_find(names, 3, "closed"), 2);
+    assert_int_equal(names_find(names, 3, "close"), -1);
+    assert_int_equal(names_find(names, 2, "closed"), -1);
+    assert_int_equal(names_find(names, 3, NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena), cmocka_unit_test(test_buf),     cmocka_unit_test(test_jsonv),
-        cmocka_unit_test(test_time),  cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_time),  cmocka_unit_test(test_metrics), cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
