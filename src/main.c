@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "notify/notify.h"
 #include "org/org.h"
+#include "privacy/audit.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -377,6 +378,11 @@ static int cmd_user(int argc, char **argv)
     return with_ctx(argc, argv, auth_cli_help, auth_cli_user);
 }
 
+static int cmd_audit(int argc, char **argv)
+{
+    return with_ctx(argc, argv, audit_cli_help, audit_cli);
+}
+
 /* import dispatches on its first word (after any --data DIR) to the module
  * that imports that kind of data. */
 static int cmd_import(int argc, char **argv)
@@ -422,6 +428,7 @@ static const struct command {
     {"user", cmd_user, "add, passwd, list, disable accounts"},
     {"import", cmd_import, "import divisions (GB/T 2260) or the holiday calendar (CSV)"},
     {"backup", cmd_backup, "online backup of the database"},
+    {"audit", cmd_audit, "verify the audit log's hash chain"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -10,6 +10,7 @@
 #include "open311/open311.h"
 #include "org/org.h"
 #include "org/org_api.h"
+#include "privacy/audit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ http_router *app_router(void)
     /* wire: media routes */
     notify_api_register(r);
     /* wire: notify routes */
+    audit_api_register(r);
+    /* wire: privacy routes */
     cases_api_register(r);
     open311_api_register(r);
     /* wire: cases routes */

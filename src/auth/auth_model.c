@@ -7,7 +7,9 @@
 #include "auth/policy.h"
 #include "base/jsonv.h"
 #include "base/log.h"
+#include "base/mask.h"
 #include "base/timeutil.h"
+#include "base/validate.h"
 #include "org/org.h"
 
 #include <ctype.h>
@@ -146,21 +148,12 @@ int auth_password_check(const char *pw, const char *field, gr_err *err)
 
 int auth_phone_check(const char *p, const char *field, gr_err *err)
 {
-    size_t i;
-
-    if (!p || strlen(p) != 11 || p[0] != '1' || p[1] < '3' || p[1] > '9')
-        goto bad;
-    for (i = 2; i < 11; i++)
-        if (p[i] < '0' || p[i] > '9')
-            goto bad;
-    return 0;
-bad:
-    return err_set(err, GR_EINVAL, field, "must be an 11-digit mainland mobile number (1[3-9]...)");
+    return validate_mobile(p, field, err);
 }
 
 void auth_phone_mask(const char *p, char *out, size_t len)
 {
-    snprintf(out, len, "%.3s****%.4s", p, p + 7);
+    mask_text(mask_policy_default(), MASK_PHONE, p, out, len);
 }
 
 int auth_role_check(const char *role, const char *field, gr_err *err)

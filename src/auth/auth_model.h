@@ -94,9 +94,10 @@ typedef struct auth_token {
 int auth_username_check(const char *username, const char *field, gr_err *err);
 /* AUTH_PASSWORD_MIN..AUTH_PASSWORD_MAX characters (Unicode code points). */
 int auth_password_check(const char *password, const char *field, gr_err *err);
-/* A mainland mobile number: 11 digits, ^1[3-9][0-9]{9}$. */
+/* A mainland mobile number: 11 digits, ^1[3-9][0-9]{9}$ (validate_mobile). */
 int auth_phone_check(const char *phone, const char *field, gr_err *err);
-/* "13812345678" -> "138****5678" (out: at least 12 bytes). */
+/* "13812345678" -> "138****5678" (out: at least 12 bytes; mask_text with the
+ * default policy). */
 void auth_phone_mask(const char *phone, char *out, size_t len);
 int auth_role_check(const char *role, const char *field, gr_err *err);
 

@@ -85,6 +85,8 @@ static const struct rule {
      * and never residents. */
     {"case.export", R_ACCEPTOR | R_DISPATCHER | R_SHIFT_LEADER | R_LEADER | R_AUDITOR | R_ADMIN |
                         R_COMMUNITY_WORKER | R_DATA_STEWARD},
+    /* The audit log (src/privacy): who saw which personal value, and why. */
+    {"audit.read", R_AUDITOR | R_ADMIN},
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
@@ -126,7 +128,8 @@ const char *const policy_actions[] = {"public",
                                       "case.rate",
                                       "case.supervise",
                                       "case.info",
-                                      "case.export"};
+                                      "case.export",
+                                      "audit.read"};
 const size_t policy_nactions = sizeof(policy_actions) / sizeof(policy_actions[0]);
 
 _Static_assert(sizeof(policy_actions) / sizeof(policy_actions[0]) == NRULES,

@@ -8,7 +8,9 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
+#include "base/mask.h"
 #include "base/timeutil.h"
+#include "base/validate.h"
 #include "media/media.h"
 #include "notify/notify.h"
 #include "org/org.h"
@@ -151,14 +153,6 @@ void case_row_read(db_stmt *st, arena *a, void *out)
     r->closed_at = db_col_int(st, 37);
 }
 
-static void bind_id(db_stmt *st, int i, int64_t v)
-{
-    if (v)
-        db_bind_int(st, i, v);
-    else
-        db_bind_null(st, i);
-}
-
 static int case_get_by(db_conn *c, arena *a, const char *sql, int64_t id, const char *code,
                        case_rec *out, gr_err *err)
 {
@@ -190,54 +184,76 @@ int case_get_code(db_conn *c, arena *a, const char *public_code, case_rec *out, 
                        public_code ? public_code : "", out, err);
 }
 
+static void bind_id(db_stmt *st, int i, int64_t v)
+{
+    if (v)
+        db_bind_int(st, i, v);
+    else
+        db_bind_null(st, i);
+}
+
+/* The columns a case's life changes, in the order bind_mutable binds them:
+ * intake inserts them and every later write updates them (row values, so
+ * the two statements cannot disagree on the order). */
+#define CASE_MUTABLE                                                                               \
+    "category_id, lat, lon, address, city_id, district_id, street_id, community_id, grid_id, "     \
+    "department_id, handler_org_id, state, version, is_public, urgent, area_class, merged_into, "  \
+    "step, step_due_at, returns, reworks, reviewed, rating, rating_comment, ext_until, "           \
+    "updated_at, closed_at"
+#define CASE_MUTABLE_QS                                                                            \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+enum { CASE_MUTABLE_N = 27 };
+
+/* Binds CASE_MUTABLE of r from parameter at on. */
+static void bind_mutable(db_stmt *st, int at, const case_rec *r)
+{
+    char area[2] = {r->area_class, '\0'};
+    int i = at;
+
+    bind_id(st, i++, r->category_id);
+    if (r->has_point) {
+        db_bind_double(st, i++, r->lat);
+        db_bind_double(st, i++, r->lon);
+    } else {
+        db_bind_null(st, i++);
+        db_bind_null(st, i++);
+    }
+    db_bind_text(st, i++, r->address);
+    bind_id(st, i++, r->city_id);
+    bind_id(st, i++, r->district_id);
+    bind_id(st, i++, r->street_id);
+    bind_id(st, i++, r->community_id);
+    bind_id(st, i++, r->grid_id);
+    bind_id(st, i++, r->department_id);
+    bind_id(st, i++, r->handler_org_id);
+    db_bind_text(st, i++, case_state_name(r->state));
+    db_bind_int(st, i++, r->version);
+    db_bind_int(st, i++, r->is_public);
+    db_bind_int(st, i++, r->urgent);
+    db_bind_text(st, i++, area); /* copied: the binding outlives area */
+    bind_id(st, i++, r->merged_into);
+    db_bind_text(st, i++, r->step);
+    bind_id(st, i++, r->step ? r->step_due_at : 0);
+    db_bind_int(st, i++, r->returns);
+    db_bind_int(st, i++, r->reworks);
+    db_bind_int(st, i++, r->reviewed);
+    db_bind_text(st, i++, r->rating);
+    db_bind_text(st, i++, r->rating_comment);
+    bind_id(st, i++, r->ext_until);
+    db_bind_int(st, i++, r->updated_at);
+    bind_id(st, i++, r->closed_at);
+}
+
 int case_row_save(db_conn *c, const case_rec *r, gr_err *err)
 {
     db_stmt *st = db_prepare(
-        c,
-        "UPDATE cases SET category_id = ?, lat = ?, lon = ?, address = ?, city_id = ?, "
-        "district_id = ?, street_id = ?, community_id = ?, grid_id = ?, department_id = ?, "
-        "handler_org_id = ?, state = ?, version = ?, is_public = ?, urgent = ?, area_class = ?, "
-        "merged_into = ?, step = ?, step_due_at = ?, returns = ?, reworks = ?, reviewed = ?, "
-        "rating = ?, rating_comment = ?, ext_until = ?, updated_at = ?, closed_at = ? WHERE id = ?",
-        err);
-    char area[2] = {r->area_class, '\0'};
+        c, "UPDATE cases SET (" CASE_MUTABLE ") = (" CASE_MUTABLE_QS ") WHERE id = ?", err);
     int rc;
 
     if (!st)
         return GR_EINTERNAL;
-    bind_id(st, 1, r->category_id);
-    if (r->has_point) {
-        db_bind_double(st, 2, r->lat);
-        db_bind_double(st, 3, r->lon);
-    } else {
-        db_bind_null(st, 2);
-        db_bind_null(st, 3);
-    }
-    db_bind_text(st, 4, r->address);
-    bind_id(st, 5, r->city_id);
-    bind_id(st, 6, r->district_id);
-    bind_id(st, 7, r->street_id);
-    bind_id(st, 8, r->community_id);
-    bind_id(st, 9, r->grid_id);
-    bind_id(st, 10, r->department_id);
-    bind_id(st, 11, r->handler_org_id);
-    db_bind_text(st, 12, case_state_name(r->state));
-    db_bind_int(st, 13, r->version);
-    db_bind_int(st, 14, r->is_public);
-    db_bind_int(st, 15, r->urgent);
-    db_bind_text(st, 16, area);
-    bind_id(st, 17, r->merged_into);
-    db_bind_text(st, 18, r->step);
-    bind_id(st, 19, r->step ? r->step_due_at : 0);
-    db_bind_int(st, 20, r->returns);
-    db_bind_int(st, 21, r->reworks);
-    db_bind_int(st, 22, r->reviewed);
-    db_bind_text(st, 23, r->rating);
-    db_bind_text(st, 24, r->rating_comment);
-    bind_id(st, 25, r->ext_until);
-    db_bind_int(st, 26, r->updated_at);
-    bind_id(st, 27, r->closed_at);
-    db_bind_int(st, 28, r->id);
+    bind_mutable(st, 1, r);
+    db_bind_int(st, CASE_MUTABLE_N + 1, r->id);
     rc = db_run(st, err);
     db_done(st);
     return rc;
@@ -248,7 +264,7 @@ int case_geo_put(db_conn *c, const case_rec *r, gr_err *err)
 {
     db_stmt *st = db_prepare(c,
                              "INSERT OR REPLACE INTO cases_geo (id, min_lat, max_lat, min_lon, "
-                             "max_lon) VALUES (?1, ?2, ?2, ?3, ?3)",
+                             "max_lon, min_day, max_day) VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4)",
                              err);
     int rc;
 
@@ -257,6 +273,7 @@ int case_geo_put(db_conn *c, const case_rec *r, gr_err *err)
     db_bind_int(st, 1, r->id);
     db_bind_double(st, 2, r->lat);
     db_bind_double(st, 3, r->lon);
+    db_bind_int(st, 4, r->created_at / CASE_DAY_MS);
     rc = db_run(st, err);
     db_done(st);
     return rc;
@@ -551,21 +568,6 @@ static int channel_on_behalf(const char *ch)
     return strcmp(ch, "hotline") == 0 || strcmp(ch, "counter") == 0;
 }
 
-static int phone_check(const char *p, gr_err *err)
-{
-    size_t i;
-
-    if (!p || strlen(p) != 11 || p[0] != '1' || p[1] < '3' || p[1] > '9')
-        goto bad;
-    for (i = 2; i < 11; i++)
-        if (p[i] < '0' || p[i] > '9')
-            goto bad;
-    return 0;
-bad:
-    return err_set(err, GR_EINVAL, "contact",
-                   "must be an 11-digit mainland mobile number (1[3-9]...)");
-}
-
 static int text_check(const char *s, const char *field, size_t max, int single_line, gr_err *err)
 {
     size_t n = s ? jv_utf8_len(s) : 0;
@@ -597,7 +599,7 @@ static int input_check(const case_input *in, const char *channel, const case_act
         rc = err_set(err, GR_EINVAL, "lat",
                      "is required: an address alone is taken only by the hotline and the counter");
     if (!rc && in->contact)
-        rc = phone_check(in->contact, err);
+        rc = validate_mobile(in->contact, "contact", err);
     if (!rc && !in->contact &&
         (channel_on_behalf(channel) || (strcmp(channel, "web") == 0 && who->user_id == 0)))
         rc = err_set(err, GR_EINVAL, "contact",
@@ -650,56 +652,45 @@ static int public_code_next(db_conn *c, arena *a, int64_t now, const char **out,
     return 0;
 }
 
+/* The whole row at once, in its state after intake (the writer's time is
+ * everyone's: one insert, no update after it). */
 static int row_insert(db_conn *c, struct create_w *w, gr_err *err)
 {
-    db_stmt *st = db_prepare(
-        c,
-        "INSERT INTO cases (public_code, channel, category_id, title, description, lat, lon, "
-        "address, first_unit_id, state, reporter_user_id, entered_by, contact_enc, contact_hint, "
-        "anonymous, is_public, urgent, area_class, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        err);
+    db_stmt *st = db_prepare(c,
+                             "INSERT INTO cases (public_code, channel, title, description, "
+                             "first_unit_id, reporter_user_id, entered_by, contact_enc, "
+                             "contact_hint, anonymous, created_at, " CASE_MUTABLE
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " CASE_MUTABLE_QS ")",
+                             err);
     const case_rec *r = &w->r;
-    char area[2] = {r->area_class, '\0'};
     int rc;
 
     if (!st)
         return GR_EINTERNAL;
     db_bind_text(st, 1, r->public_code);
     db_bind_text(st, 2, r->channel);
-    bind_id(st, 3, r->category_id);
-    db_bind_text(st, 4, r->title);
-    db_bind_text(st, 5, r->description);
-    if (r->has_point) {
-        db_bind_double(st, 6, r->lat);
-        db_bind_double(st, 7, r->lon);
-    } else {
-        db_bind_null(st, 6);
-        db_bind_null(st, 7);
-    }
-    db_bind_text(st, 8, r->address);
-    bind_id(st, 9, r->first_unit_id);
-    bind_id(st, 10, r->reporter_user_id);
-    bind_id(st, 11, r->entered_by);
+    db_bind_text(st, 3, r->title);
+    db_bind_text(st, 4, r->description);
+    bind_id(st, 5, r->first_unit_id);
+    bind_id(st, 6, r->reporter_user_id);
+    bind_id(st, 7, r->entered_by);
     if (w->enc_len)
-        db_bind_blob(st, 12, w->enc, w->enc_len);
+        db_bind_blob(st, 8, w->enc, w->enc_len);
     else
-        db_bind_null(st, 12);
-    db_bind_text(st, 13, r->contact_hint);
-    db_bind_int(st, 14, r->anonymous);
-    db_bind_int(st, 15, r->is_public);
-    db_bind_int(st, 16, r->urgent);
-    db_bind_text(st, 17, area);
-    db_bind_int(st, 18, r->created_at);
-    db_bind_int(st, 19, r->created_at);
+        db_bind_null(st, 8);
+    db_bind_text(st, 9, r->contact_hint);
+    db_bind_int(st, 10, r->anonymous);
+    db_bind_int(st, 11, r->created_at);
+    bind_mutable(st, 12, r);
     rc = db_run(st, err);
     db_done(st);
     w->r.id = db_last_id(c);
     return rc;
 }
 
-/* Trusted channels: the system accepts and files at once (both on the timeline). */
-static int intake_auto_file(db_conn *c, case_rec *r, int64_t now, gr_err *err)
+/* Trusted channels: the system accepts and files at once (both on the
+ * timeline; the row was inserted filed). */
+static int intake_auto_file(db_conn *c, const case_rec *r, int64_t now, gr_err *err)
 {
     static const case_actor sys = {0, "system", 0, 0, 0};
     case_event_new e = {r->id, now,  &sys, "accept", CS_REPORTED, CS_ACCEPTED, "trusted channel",
@@ -712,7 +703,6 @@ static int intake_auto_file(db_conn *c, case_rec *r, int64_t now, gr_err *err)
         e.to_state = CS_FILED;
         rc = case_event_add(c, &e, err);
     }
-    r->state = CS_FILED;
     return rc;
 }
 
@@ -756,12 +746,10 @@ static int create_fn(db_conn *c, void *arg, gr_err *err)
         rc = case_event_add(c, &e, err);
     if (!rc)
         rc = case_media_link(c, r, w->in->media, w->in->nmedia, r->is_public, w->who->user_id, err);
-    if (!rc && channel_trusted(r->channel))
+    if (!rc && r->state == CS_FILED)
         rc = intake_auto_file(c, r, now, err);
-    if (!rc)
-        rc = case_step_move(w->ctx, c, r, now, 0, err);
-    if (!rc)
-        rc = case_row_save(c, r, err);
+    if (!rc && r->step)
+        rc = case_step_start(c, r, now, err);
     if (!rc)
         rc = case_notify(c, r, r->state == CS_FILED ? "case.filed" : "case.reported", "report",
                          NULL, err);
@@ -805,7 +793,7 @@ static int intake_prepare(struct create_w *w, const char *channel, gr_err *err)
     r->version = 1;
     r->created_at = r->updated_at = time_now_ms();
     if (in->contact) {
-        snprintf(w->hint, sizeof(w->hint), "%.3s****%.4s", in->contact, in->contact + 7);
+        mask_text(mask_policy_default(), MASK_PHONE, in->contact, w->hint, sizeof(w->hint));
         r->contact_hint = w->hint;
         rc = crypto_seal(w->ctx->field_key, in->contact, strlen(in->contact), CASE_CONTACT_AD,
                          w->enc, sizeof(w->enc), &w->enc_len, err);
@@ -855,10 +843,15 @@ int case_create(gr_ctx *ctx, const case_actor *who, const case_input *in, int64_
         rc = case_category_check(db_reader(ctx->db), a, in->category_id, &cat, err);
     if (!rc)
         rc = intake_prepare(w, channel, err);
-    /* Placing and routing only read: done before the write, so that the
-     * writer (everyone's bottleneck) does not wait for them. */
+    /* Placing, routing and the first deadline only read: done before the
+     * write, so that the writer (everyone's bottleneck) does not wait for
+     * them. */
     if (!rc)
         rc = intake_place(w, db_reader(ctx->db), a, err);
+    if (!rc) {
+        w->r.state = channel_trusted(channel) ? CS_FILED : CS_REPORTED;
+        rc = case_step_plan(ctx, db_reader(ctx->db), &w->r, w->r.created_at, err);
+    }
     if (!rc)
         rc = duplicate_check(db_reader(ctx->db), a, &w->r, in->duplicate_of, err);
     if (!rc)
@@ -920,7 +913,7 @@ int case_find_nearby(db_conn *c, arena *a, double lat, double lon, int64_t categ
     db_stmt *st = db_prepare(
         c,
         "SELECT " CASE_COLS " FROM cases WHERE id IN (SELECT id FROM cases_geo WHERE "
-        "min_lat <= ?2 AND max_lat >= ?1 AND min_lon <= ?4 AND max_lon >= ?3) "
+        "min_lat <= ?2 AND max_lat >= ?1 AND min_lon <= ?4 AND max_lon >= ?3 AND max_day >= ?8) "
         "AND created_at >= ?5 AND state NOT IN ('rejected', 'closed', 'cancelled', 'merged') "
         "AND (?6 = 0 OR category_id = ?6) AND id != ?7",
         err);
@@ -937,6 +930,7 @@ int case_find_nearby(db_conn *c, arena *a, double lat, double lon, int64_t categ
     db_bind_int(st, 5, now - CASE_DUP_DAYS * 86400000LL);
     db_bind_int(st, 6, category_id);
     db_bind_int(st, 7, exclude);
+    db_bind_int(st, 8, (now - CASE_DUP_DAYS * 86400000LL) / CASE_DAY_MS);
     *out = arena_alloc(a, cap * sizeof(**out));
     while ((rc = db_step(st, err)) == DB_ROW) {
         case_nearby *x;

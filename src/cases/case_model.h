@@ -22,6 +22,8 @@
 
 /* Additional data binding a sealed contact to its column. */
 #define CASE_CONTACT_AD "cases.contact"
+/* The unit of cases_geo's time dimension: a UTC day since the epoch. */
+#define CASE_DAY_MS 86400000LL
 
 /* ---- rows (case_model.c) ---- */
 
@@ -130,6 +132,13 @@ const char *case_step_of(case_state s);
  * r->step_due_at follow. restart: a new step row even when the step name
  * stays (rework, re-dispatch). Inside a write. */
 int case_step_move(gr_ctx *ctx, db_conn *c, case_rec *r, int64_t now, int restart, gr_err *err);
+/* Sets r->step and r->step_due_at for r->state entered at now, reading
+ * only (the calendar and the category's limits): intake plans a new case's
+ * step before its write. */
+int case_step_plan(gr_ctx *ctx, db_conn *c, case_rec *r, int64_t now, gr_err *err);
+/* Adds the row of r's running step (r->step, r->step_due_at) from now;
+ * inside a write. */
+int case_step_start(db_conn *c, const case_rec *r, int64_t now, gr_err *err);
 /* Moves the due time of the running step (an approved extension). */
 int case_step_extend(db_conn *c, case_rec *r, int64_t due, gr_err *err);
 

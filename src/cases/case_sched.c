@@ -117,7 +117,7 @@ static int step_end(gr_ctx *ctx, db_conn *c, int64_t id, int64_t now, gr_err *er
     return rc;
 }
 
-static int step_start(db_conn *c, const case_rec *r, int64_t now, gr_err *err)
+int case_step_start(db_conn *c, const case_rec *r, int64_t now, gr_err *err)
 {
     db_stmt *st = db_prepare(c,
                              "INSERT INTO case_steps (case_id, step, started_at, due_at) "
@@ -139,6 +139,13 @@ static int step_start(db_conn *c, const case_rec *r, int64_t now, gr_err *err)
     return rc;
 }
 
+int case_step_plan(gr_ctx *ctx, db_conn *c, case_rec *r, int64_t now, gr_err *err)
+{
+    r->step = case_step_of(r->state);
+    r->step_due_at = 0;
+    return r->step ? step_due(ctx, c, r, now, &r->step_due_at, err) : 0;
+}
+
 int case_step_move(gr_ctx *ctx, db_conn *c, case_rec *r, int64_t now, int restart, gr_err *err)
 {
     const char *next = case_step_of(r->state);
@@ -147,12 +154,10 @@ int case_step_move(gr_ctx *ctx, db_conn *c, case_rec *r, int64_t now, int restar
     if (!restart && r->step && next && strcmp(r->step, next) == 0)
         return 0;
     rc = step_end(ctx, c, r->id, now, err);
-    r->step = next;
-    r->step_due_at = 0;
-    if (!rc && next)
-        rc = step_due(ctx, c, r, now, &r->step_due_at, err);
-    if (!rc && next)
-        rc = step_start(c, r, now, err);
+    if (!rc)
+        rc = case_step_plan(ctx, c, r, now, err);
+    if (!rc && r->step)
+        rc = case_step_start(c, r, now, err);
     return rc;
 }
 

@@ -33,6 +33,7 @@ static const struct probe {
     {"org.read", "GET", "/api/v1/org/units/{scope}", NULL, 200},
     {"org.write", "POST", "/api/v1/org/units", "{}", 400},
     {"routing.write", "POST", "/api/v1/routing-rules", "{}", 400},
+    {"audit.read", "GET", "/api/v1/audit", NULL, 200},
 };
 
 static void test_every_role_every_action(void **state)

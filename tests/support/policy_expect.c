@@ -56,6 +56,7 @@ const gr_expect_rule gr_expect_rules[] = {
     {"case.info", "resident " STAFF},
     {"case.export", "acceptor dispatcher shift_leader community_worker data_steward leader auditor "
                     "admin"},
+    {"audit.read", "auditor admin"},
 };
 const size_t gr_expect_nrules = sizeof(gr_expect_rules) / sizeof(gr_expect_rules[0]);
 
