@@ -140,8 +140,40 @@ static uint32_t state_mask(const case_filter *f)
     return m;
 }
 
-/* The conditions of f but state and cursor, appended to q. */
-static int where_common(db_conn *c, arena *a, const case_filter *f, list_q *q, gr_err *err)
+static int sort_is(const case_filter *f, const char *name)
+{
+    return f->sort && strcmp(f->sort, name) == 0;
+}
+
+static int sort_created(const case_filter *f)
+{
+    return !f->sort || sort_is(f, "created");
+}
+
+/* Full text with the default order: the FTS index is walked in id order and
+ * drives the query (its other filters checked on each match), so a page
+ * costs a page's worth of matches, not all of them. */
+static int fts_drives(const case_filter *f)
+{
+    return f->q && sort_created(f);
+}
+
+/* A subtree of a street or wider with nothing else to narrow it, newest
+ * first: its cases are a large share of all (a street: about 1 in 40), so
+ * walking ids down finds a page at once, where the (unit, state) index would
+ * read and sort the subtree's whole history. Narrower units and any other
+ * filter keep the indexes. */
+static int walks_ids(const case_filter *f, const char *col)
+{
+    return sort_created(f) && strcmp(col, "community_id") != 0 && strcmp(col, "grid_id") != 0 &&
+           f->state < 0 && !f->states && !f->reporter && !f->department && !f->territorial &&
+           !f->category_id && !f->overdue && !f->q && !f->has_box && !f->has_radius;
+}
+
+/* The conditions of f but state and cursor, appended to q. paged: for a
+ * page of the list (the hand-planned orders apply), not for counts. */
+static int where_common(db_conn *c, arena *a, const case_filter *f, int paged, list_q *q,
+                        gr_err *err)
 {
     const char *col = NULL;
     int rc;
@@ -150,8 +182,10 @@ static int where_common(db_conn *c, arena *a, const case_filter *f, list_q *q, g
         rc = scope_column(c, f->scope, &col, err);
         if (rc)
             return rc;
+        /* A unary plus keeps the planner off the column's index. */
         if (col)
-            q_int(q, arena_printf(a, " AND %s = ?", col), f->scope);
+            q_int(q, arena_printf(a, " AND %s%s = ?", paged && walks_ids(f, col) ? "+" : "", col),
+                  f->scope);
         else
             buf_puts(&q->sql, " AND 0");
     }
@@ -170,7 +204,7 @@ static int where_common(db_conn *c, arena *a, const case_filter *f, list_q *q, g
     /* A running step has a due time unless its clock stops (backlog). */
     if (f->overdue)
         q_int(q, " AND step_due_at < ? AND step IS NOT NULL", f->now ? f->now : time_now_ms());
-    if (f->q) {
+    if (f->q && !(paged && fts_drives(f))) {
         buf_puts(&q->sql, " AND id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)");
         q_text(q, fts_phrase(a, f->q));
     }
@@ -229,15 +263,19 @@ static void where_states(const case_filter *f, list_q *q)
     buf_puts(&q->sql, ")");
 }
 
-static int sort_is(const case_filter *f, const char *name)
-{
-    return f->sort && strcmp(f->sort, name) == 0;
-}
-
 /* The keyset condition and the order. */
 static void where_page(const case_filter *f, list_q *q)
 {
-    if (sort_is(f, "due")) {
+    /* Overdue steps all have a due time: the plain order is the one the
+     * due-time index gives, read from the most overdue on. */
+    if (sort_is(f, "due") && f->overdue) {
+        if (f->after_id) {
+            q_int(q, " AND (step_due_at > ?", f->after_key);
+            q_int(q, " OR (step_due_at = ?", f->after_key);
+            q_int(q, " AND id > ?))", f->after_id);
+        }
+        buf_puts(&q->sql, " ORDER BY step_due_at, id");
+    } else if (sort_is(f, "due")) {
         /* Ascending due time, cases without one last; then id. */
         if (f->after_id && f->after_key_null)
             q_int(q, " AND step_due_at IS NULL AND id > ?", f->after_id);
@@ -255,9 +293,12 @@ static void where_page(const case_filter *f, list_q *q)
         }
         buf_puts(&q->sql, " ORDER BY updated_at DESC, id DESC");
     } else {
-        q_int(q, f->desc ? " AND id < ?" : " AND id > ?",
-              f->desc && !f->after ? INT64_MAX : f->after);
-        buf_puts(&q->sql, f->desc ? " ORDER BY id DESC" : " ORDER BY id");
+        /* Walking the full-text index, its rowid is the order (and the
+         * bound is pushed into it). */
+        const char *col = fts_drives(f) ? "fid" : "id";
+        buf_printf(&q->sql, " AND %s %c ?", col, f->desc ? '<' : '>');
+        q_int(q, "", f->desc && !f->after ? INT64_MAX : f->after);
+        buf_printf(&q->sql, " ORDER BY %s%s", col, f->desc ? " DESC" : "");
     }
     q_int(q, " LIMIT ?", f->limit + 1);
 }
@@ -285,8 +326,14 @@ static int list_build(db_conn *c, arena *a, const case_filter *f, list_q *q, gr_
 
     if (rc)
         return rc;
-    buf_printf(&q->sql, "SELECT " CASE_COLS " FROM %s WHERE 1", from_cases(f));
-    rc = where_common(c, a, f, q, err);
+    if (fts_drives(f)) {
+        buf_puts(&q->sql, "SELECT " CASE_COLS " FROM (SELECT rowid AS fid FROM cases_fts WHERE "
+                          "cases_fts MATCH ?) JOIN cases ON id = fid WHERE 1");
+        q_text(q, fts_phrase(a, f->q));
+    } else {
+        buf_printf(&q->sql, "SELECT " CASE_COLS " FROM %s WHERE 1", from_cases(f));
+    }
+    rc = where_common(c, a, f, 1, q, err);
     if (rc)
         return rc;
     where_states(f, q);
@@ -349,7 +396,7 @@ int case_count_by_state(db_conn *c, const case_filter *f, int64_t counts[CS_NSTA
     if (rc)
         goto out;
     buf_printf(&q.sql, "SELECT state, count(*) FROM %s WHERE 1", from_cases(f));
-    rc = where_common(c, a, f, &q, err);
+    rc = where_common(c, a, f, 0, &q, err);
     if (rc)
         goto out;
     buf_puts(&q.sql, " GROUP BY state");

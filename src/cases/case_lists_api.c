@@ -189,6 +189,9 @@ static int filter_args(http_req *req, case_filter *f)
     if (!rc)
         rc = place_arg(req, f);
     f->sort = http_query(req, "sort");
+    /* The overdue queue is worked most overdue first unless asked otherwise. */
+    if (!f->sort && f->overdue)
+        f->sort = "due";
     if (!rc && f->sort && strcmp(f->sort, "created") != 0 && strcmp(f->sort, "due") != 0 &&
         strcmp(f->sort, "updated") != 0)
         rc = err_set(&req->err, GR_EINVAL, "sort", "must be created, due or updated");

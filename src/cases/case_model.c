@@ -4,6 +4,8 @@
  * case_route.c, steps and deadlines in case_sched.c.
  */
 #include "cases/case_model.h"
+
+#include "base/buf.h"
 #include "base/names.h"
 
 #include "base/crypto.h"
@@ -264,7 +266,7 @@ int case_geo_put(db_conn *c, const case_rec *r, gr_err *err)
 {
     db_stmt *st = db_prepare(c,
                              "INSERT OR REPLACE INTO cases_geo (id, min_lat, max_lat, min_lon, "
-                             "max_lon, min_day, max_day) VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4)",
+                             "max_lon) VALUES (?1, ?2, ?2, ?3, ?3)",
                              err);
     int rc;
 
@@ -273,7 +275,6 @@ int case_geo_put(db_conn *c, const case_rec *r, gr_err *err)
     db_bind_int(st, 1, r->id);
     db_bind_double(st, 2, r->lat);
     db_bind_double(st, 3, r->lon);
-    db_bind_int(st, 4, r->created_at / CASE_DAY_MS);
     rc = db_run(st, err);
     db_done(st);
     return rc;
@@ -897,9 +898,39 @@ int case_contact(gr_ctx *ctx, db_conn *c, arena *a, int64_t id, const char **out
     return rc < 0 ? rc : 0;
 }
 
-static int nearby_cmp(const void *x, const void *y)
+/* The cells of migration 0010's near_cell column (the same arithmetic, so
+ * that a point falls in the cell its row was indexed under) that cover the
+ * box lat ± dlat, lon ± dlon, as a JSON array for json_each. */
+#define NEAR_CELL_DEG 0.0025
+static const char *near_cells(arena *a, double lat, double lon, double dlat, double dlon)
 {
-    const case_nearby *a = x, *b = y;
+    int64_t r0 = (int64_t)((fmax(lat - dlat, -90.0) + 90) / NEAR_CELL_DEG);
+    int64_t r1 = (int64_t)((fmin(lat + dlat, 90.0) + 90) / NEAR_CELL_DEG);
+    int64_t c0 = (int64_t)((fmax(lon - dlon, -180.0) + 180) / NEAR_CELL_DEG);
+    int64_t c1 = (int64_t)((fmin(lon + dlon, 180.0) + 180) / NEAR_CELL_DEG);
+    buf b = {0};
+    const char *out;
+    int64_t r, col;
+
+    buf_puts(&b, "[");
+    for (r = r0; r <= r1; r++)
+        for (col = c0; col <= c1; col++)
+            buf_printf(&b, "%s%" PRId64, b.len > 1 ? "," : "", r * 1000000 + col);
+    buf_puts(&b, "]");
+    out = arena_strdup(a, b.data);
+    buf_free(&b);
+    return out;
+}
+
+/* A candidate of the duplicate check before its row is read. */
+typedef struct near_hit {
+    int64_t id;
+    double distance_m;
+} near_hit;
+
+static int near_hit_cmp(const void *x, const void *y)
+{
+    const near_hit *a = x, *b = y;
 
     return (a->distance_m > b->distance_m) - (a->distance_m < b->distance_m);
 }
@@ -907,45 +938,51 @@ static int nearby_cmp(const void *x, const void *y)
 int case_find_nearby(db_conn *c, arena *a, double lat, double lon, int64_t category_id,
                      int64_t exclude, int64_t now, case_nearby **out, size_t *n, gr_err *err)
 {
-    /* A box a little larger than the circle; the distance decides. */
+    /* A box a little larger than the circle; the distance decides. Two
+     * statements, so that each meets the cases_near index with every column
+     * it can use; the index covers them (no row is read to judge). */
     double dlat = CASE_DUP_RADIUS_M * 1.01 / 111320.0;
     double dlon = dlat / fmax(cos(lat * M_PI / 180.0), 0.01);
     db_stmt *st = db_prepare(
         c,
-        "SELECT " CASE_COLS " FROM cases WHERE id IN (SELECT id FROM cases_geo WHERE "
-        "min_lat <= ?2 AND max_lat >= ?1 AND min_lon <= ?4 AND max_lon >= ?3 AND max_day >= ?8) "
-        "AND created_at >= ?5 AND state NOT IN ('rejected', 'closed', 'cancelled', 'merged') "
-        "AND (?6 = 0 OR category_id = ?6) AND id != ?7",
+        category_id ? "SELECT id, lat, lon FROM cases WHERE near_cell IN (SELECT value FROM "
+                      "json_each(?1)) AND category_id = ?2 AND created_at >= ?3 AND state NOT IN "
+                      "('rejected', 'closed', 'cancelled', 'merged') AND id != ?4"
+                    : "SELECT id, lat, lon FROM cases WHERE near_cell IN (SELECT value FROM "
+                      "json_each(?1)) AND ?2 = 0 AND created_at >= ?3 AND state NOT IN "
+                      "('rejected', 'closed', 'cancelled', 'merged') AND id != ?4",
         err);
-    size_t cap = 32;
+    size_t cap = 32, nhit = 0, i;
+    near_hit *hit;
     int rc;
 
     *n = 0;
     if (!st)
         return GR_EINTERNAL;
-    db_bind_double(st, 1, lat - dlat);
-    db_bind_double(st, 2, lat + dlat);
-    db_bind_double(st, 3, lon - dlon);
-    db_bind_double(st, 4, lon + dlon);
-    db_bind_int(st, 5, now - CASE_DUP_DAYS * 86400000LL);
-    db_bind_int(st, 6, category_id);
-    db_bind_int(st, 7, exclude);
-    db_bind_int(st, 8, (now - CASE_DUP_DAYS * 86400000LL) / CASE_DAY_MS);
-    *out = arena_alloc(a, cap * sizeof(**out));
+    db_bind_text(st, 1, near_cells(a, lat, lon, dlat, dlon));
+    db_bind_int(st, 2, category_id);
+    db_bind_int(st, 3, now - CASE_DUP_DAYS * 86400000LL);
+    db_bind_int(st, 4, exclude);
+    hit = arena_alloc(a, cap * sizeof(*hit));
     while ((rc = db_step(st, err)) == DB_ROW) {
-        case_nearby *x;
-        *out = grow(a, *out, *n, &cap, sizeof(**out));
-        x = &(*out)[*n];
-        case_row_read(st, a, &x->rec);
-        x->distance_m = geo_distance_m(lat, lon, x->rec.lat, x->rec.lon);
-        if (x->distance_m <= CASE_DUP_RADIUS_M)
-            (*n)++;
+        double d = geo_distance_m(lat, lon, db_col_double(st, 1), db_col_double(st, 2));
+        if (d > CASE_DUP_RADIUS_M)
+            continue;
+        hit = grow(a, hit, nhit, &cap, sizeof(*hit));
+        hit[nhit].id = db_col_int(st, 0);
+        hit[nhit++].distance_m = d;
     }
     db_done(st);
     if (rc < 0)
         return rc;
-    qsort(*out, *n, sizeof(**out), nearby_cmp);
-    if (*n > CASE_DUP_MAX)
-        *n = CASE_DUP_MAX;
-    return 0;
+    qsort(hit, nhit, sizeof(*hit), near_hit_cmp);
+    if (nhit > CASE_DUP_MAX)
+        nhit = CASE_DUP_MAX;
+    *out = arena_alloc(a, (nhit ? nhit : 1) * sizeof(**out));
+    for (i = 0; i < nhit && !rc; i++) {
+        rc = case_get(c, a, hit[i].id, &(*out)[i].rec, err);
+        (*out)[i].distance_m = hit[i].distance_m;
+    }
+    *n = rc ? 0 : nhit;
+    return rc;
 }

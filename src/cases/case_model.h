@@ -22,8 +22,6 @@
 
 /* Additional data binding a sealed contact to its column. */
 #define CASE_CONTACT_AD "cases.contact"
-/* The unit of cases_geo's time dimension: a UTC day since the epoch. */
-#define CASE_DAY_MS 86400000LL
 
 /* ---- rows (case_model.c) ---- */
 

@@ -51,6 +51,15 @@ typedef int (*db_write_fn)(db_conn *c, void *arg, gr_err *err);
  * transaction is durable (or the commit's failure). */
 int db_write(db *d, db_write_fn fn, void *arg, gr_err *err);
 
+/* Adds fn to what every write transaction runs after its batch's writes and
+ * before its COMMIT, outside their savepoints: work that is cheaper once a
+ * batch than once a write (the full-text index flushes a segment at every
+ * savepoint). Its failure rolls the whole batch back, so it must only fail
+ * when storage does. At most DB_COMMIT_HOOKS; register before
+ * db_writer_start. GR_ETOOBIG when full. */
+enum { DB_COMMIT_HOOKS = 4 };
+int db_on_commit(db *d, db_write_fn fn, void *arg, gr_err *err);
+
 /* The calling thread's read connection; NULL (with a log line) if it cannot be opened. */
 db_conn *db_reader(db *d);
 

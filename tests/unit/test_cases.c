@@ -20,6 +20,7 @@
 #include "cases/case_model.h"
 #include "org/org.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -999,6 +1000,38 @@ static void test_duplicates(void **state)
     assert_int_equal(found, 1);
 }
 
+/* The index behind the check cuts the map into cells of 0.0025 degrees
+ * (migration 0010): a case across a cell's edge, or across two at ~236 m,
+ * is still offered, and one at ~290 m is not. */
+static void test_duplicates_across_cells(void **state)
+{
+    double edge = floor((plat + 90) / 0.0025) * 0.0025 - 90;
+    double k = cos(plat * M_PI / 180.0);
+    int64_t near_edge, diagonal, outside, want[2];
+    double at[2][2] = {{edge + 0.00002, plon}, {plat, plon}};
+    case_nearby *v;
+    size_t n, i, j;
+    gr_err err = {0};
+    int found;
+
+    (void)state;
+    near_edge = report_at(&actors[RESIDENT], "E0505", edge - 0.00002, plon);
+    diagonal = report_at(&actors[RESIDENT], "E0505", plat + 0.0015, plon + 0.0015 / k);
+    outside = report_at(&actors[RESIDENT], "E0505", plat + 0.0026, plon);
+    want[0] = near_edge;
+    want[1] = diagonal;
+    for (j = 0; j < 2; j++) {
+        assert_int_equal(case_find_nearby(gr_testdb_reader(ctx.db), A, at[j][0], at[j][1],
+                                          category("E0505"), 0, time_now_ms(), &v, &n, &err),
+                         0);
+        for (i = 0, found = 0; i < n; i++) {
+            assert_true(v[i].rec.id != outside);
+            found += v[i].rec.id == want[j];
+        }
+        assert_int_equal(found, 1);
+    }
+}
+
 static void test_merge_and_duplicate_of(void **state)
 {
     case_actor anon = {0, "anonymous", 0, 0, 0}, narrow = actors[ACCEPTOR];
@@ -1212,6 +1245,7 @@ int main(void)
         cmocka_unit_test(test_steps_and_scheduler),
         cmocka_unit_test(test_scheduler_thread),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_duplicates_across_cells),
         cmocka_unit_test(test_merge_and_duplicate_of),
         cmocka_unit_test(test_list_and_fts),
         cmocka_unit_test(test_media_follow_place),

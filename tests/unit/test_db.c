@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -167,6 +168,96 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* A commit hook that copies every new row of t into u, once a batch, and
+ * fails when told to. */
+struct hook_state {
+    int calls;
+    int fail;
+};
+
+static int copy_hook(db_conn *c, void *arg, gr_err *err)
+{
+    struct hook_state *h = arg;
+
+    h->calls++;
+    if (h->fail)
+        return err_set(err, GR_EINTERNAL, "", "the hook failed");
+    return db_exec(c, "INSERT INTO u SELECT id, k FROM t WHERE id NOT IN (SELECT id FROM u)", err);
+}
+
+static int create_u(db_conn *c, void *arg, gr_err *err)
+{
+    (void)arg;
+    return db_exec(c, "CREATE TABLE u (id INTEGER PRIMARY KEY, k TEXT)", err);
+}
+
+static void test_commit_hook(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    struct hook_state h = {0, 0};
+    struct row a = {"a", 1, 0}, b = {"b", 2, 0};
+    int64_t n = -1;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_write(d, create_u, NULL, &err), 0);
+    assert_int_equal(db_on_commit(d, copy_hook, &h, &err), 0);
+    /* Runs inside the write's transaction, after it: the row is copied. */
+    assert_int_equal(db_write(d, insert_row, &a, &err), 0);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(db_query_int(db_reader(d), "SELECT count(*) FROM u", 0, -1, &n, &err), 0);
+    assert_int_equal(n, 1);
+    /* Its failure takes the whole batch with it: neither table changes. */
+    h.fail = 1;
+    assert_int_equal(db_write(d, insert_row, &b, &err), GR_EINTERNAL);
+    assert_int_equal(count_rows(d, "b"), 0);
+    assert_int_equal(db_query_int(db_reader(d), "SELECT count(*) FROM u", 0, -1, &n, &err), 0);
+    assert_int_equal(n, 1);
+    /* At most DB_COMMIT_HOOKS. */
+    h.fail = 0;
+    for (n = 1; n < DB_COMMIT_HOOKS; n++)
+        assert_int_equal(db_on_commit(d, copy_hook, &h, &err), 0);
+    assert_int_equal(db_on_commit(d, copy_hook, &h, &err), GR_ETOOBIG);
+    db_close(d);
+}
+
+static int insert_blobs(db_conn *c, void *arg, gr_err *err)
+{
+    static const char sql[] = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                              "WHERE i < 100) INSERT INTO t (k, v) SELECT hex(randomblob(2000)), "
+                              "i FROM n";
+    (void)arg;
+    return db_exec(c, sql, err);
+}
+
+/* With the writer running, the checkpoint thread copies the WAL into the
+ * database file (which in WAL mode only a checkpoint writes) while the
+ * server runs, not only at close. */
+static void test_checkpoint_thread(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    struct stat sb;
+    int i;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_writer_start(d, &err), 0);
+    for (i = 0; i < 120; i++) /* 12,000 rows of 4 KB: some 12,000 WAL pages */
+        assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
+    for (i = 0; i < 200; i++) {
+        assert_int_equal(stat(path, &sb), 0);
+        if (sb.st_size > 8 * 1024 * 1024)
+            break;
+        usleep(50000);
+    }
+    assert_true(sb.st_size > 8 * 1024 * 1024);
+    db_close(d);
+}
+
 static void test_group_commit(void **state)
 {
     db *d = NULL;
@@ -308,6 +399,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_and_too_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_page, setup, teardown),
