@@ -6,11 +6,13 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "base/log.h"
+#include "basedata/bd_import.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "notify/notify.h"
 #include "org/org.h"
 #include "privacy/audit.h"
+#include "privacy/keys.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -383,6 +385,13 @@ static int cmd_audit(int argc, char **argv)
     return with_ctx(argc, argv, audit_cli_help, audit_cli);
 }
 
+/* Not through with_ctx: the rotation opens the data directory itself, with
+ * no module threads holding the key it replaces. */
+static int cmd_keys(int argc, char **argv)
+{
+    return keys_cli(argc, argv);
+}
+
 /* import dispatches on its first word (after any --data DIR) to the module
  * that imports that kind of data. */
 static int cmd_import(int argc, char **argv)
@@ -402,8 +411,11 @@ static int cmd_import(int argc, char **argv)
         return with_ctx(argc, argv, org_cli_import_help, org_cli_import);
     if (what && strcmp(what, "calendar") == 0)
         return with_ctx(argc, argv, catalog_cli_calendar_help, catalog_cli_calendar);
+    if (bd_cli_is_entity(what))
+        return with_ctx(argc, argv, bd_cli_import_help, bd_cli_import);
     fputs(org_cli_import_help, help && !what ? stdout : stderr);
     fputs(catalog_cli_calendar_help, help && !what ? stdout : stderr);
+    fputs(bd_cli_import_help, help && !what ? stdout : stderr);
     return help && !what ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -426,9 +438,10 @@ static const struct command {
     {"migrate", cmd_migrate, "apply database migrations"},
     {"demo", cmd_demo, "load the demo district, grids, departments and accounts"},
     {"user", cmd_user, "add, passwd, list, disable accounts"},
-    {"import", cmd_import, "import divisions (GB/T 2260) or the holiday calendar (CSV)"},
+    {"import", cmd_import, "import divisions (GB/T 2260), the holiday calendar or base data (CSV)"},
     {"backup", cmd_backup, "online backup of the database"},
     {"audit", cmd_audit, "verify the audit log's hash chain"},
+    {"keys", cmd_keys, "rotate the field key that encrypts personal data"},
     {"version", cmd_version, "print the version"},
 };
 

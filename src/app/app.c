@@ -3,6 +3,10 @@
 #include "auth/auth_api.h"
 #include "base/crypto.h"
 #include "base/log.h"
+#include "basedata/basedata.h"
+#include "basedata/bd_area.h"
+#include "basedata/bd_share.h"
+#include "basedata/bd_units.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "media/media.h"
@@ -52,6 +56,12 @@ http_router *app_router(void)
     cases_api_register(r);
     open311_api_register(r);
     /* wire: cases routes */
+    bd_api_register(r);
+    /* wire: basedata routes */
+    bd_area_api_register(r);
+    bd_share_api_register(r);
+    bd_units_api_register(r);
+    bd_export_api_register(r);
     return r;
 }
 

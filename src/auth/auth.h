@@ -9,6 +9,13 @@
 
 #include <stdio.h>
 
+/* Bearer tokens with this prefix are share tokens (src/basedata/bd_share.h):
+ * the hook does not resolve them to a user; it lets them through as nobody
+ * on routes of action AUTH_SHARE_ACTION only, whose handler checks them, and
+ * refuses them (401) everywhere else. */
+#define AUTH_SHARE_TOKEN_PREFIX "grs_"
+#define AUTH_SHARE_ACTION       "share.read"
+
 int auth_ctx_open(gr_ctx *ctx, gr_err *err);
 void auth_ctx_close(gr_ctx *ctx);
 

@@ -58,6 +58,14 @@ static int authenticate_bearer(http_req *req, const char *authz)
 
     while (*tok == ' ')
         tok++;
+    if (strncmp(tok, AUTH_SHARE_TOKEN_PREFIX, strlen(AUTH_SHARE_TOKEN_PREFIX)) == 0) {
+        /* A share token is no user: its route checks it, every other refuses it. */
+        if (req->action && strcmp(req->action, AUTH_SHARE_ACTION) == 0)
+            return 0;
+        http_add_header(req, "WWW-Authenticate", CHALLENGE ", error=\"invalid_token\"");
+        return err_set(&req->err, GR_EAUTH, "Authorization",
+                       "a share token is accepted only on the /api/v1/share routes");
+    }
     rc = auth_token_resolve(req->ctx, req->arena, tok, &req->who);
     if (rc == GR_EINTERNAL)
         return err_set(&req->err, GR_EINTERNAL, "", "storage error");

@@ -85,8 +85,35 @@ static const struct rule {
      * and never residents. */
     {"case.export", R_ACCEPTOR | R_DISPATCHER | R_SHIFT_LEADER | R_LEADER | R_AUDITOR | R_ADMIN |
                         R_COMMUNITY_WORKER | R_DATA_STEWARD},
+    /* The reporter's full contact, for the posts that call reporters back
+     * (受理员, 值班长): with a stated purpose, on the audit log. */
+    {"case.contact", R_ACCEPTOR | R_SHIFT_LEADER},
     /* The audit log (src/privacy): who saw which personal value, and why. */
     {"audit.read", R_AUDITOR | R_ADMIN},
+    /* Base data (src/basedata, docs/basedata.md "Privacy"): department staff
+     * read a reduced field set (no ID number, no phone); full values need
+     * basedata.reveal, a purpose and an audit entry, and a community worker
+     * reveals only within their subtree (the scope check in src/basedata). */
+    {"basedata.read", R_COMMUNITY_WORKER | R_GRID_INSPECTOR | R_DATA_STEWARD | R_DEPARTMENT_STAFF |
+                          R_LEADER | R_ADMIN},
+    {"basedata.write", R_COMMUNITY_WORKER | R_GRID_INSPECTOR | R_DATA_STEWARD | R_ADMIN},
+    {"basedata.reveal", R_DATA_STEWARD | R_ADMIN | R_COMMUNITY_WORKER},
+    /* The emergency view (docs/basedata.md): the vulnerable people of a drawn
+     * area for those who lead or work a response on the ground; audited, with
+     * a purpose, names masked. */
+    {"basedata.emergency",
+     R_LEADER | R_SHIFT_LEADER | R_COMMUNITY_WORKER | R_GRID_INSPECTOR | R_DATA_STEWARD | R_ADMIN},
+    /* Data-sharing applications (docs/basedata.md): a steward files one for
+     * an outside organisation (which has no account), another steward of the
+     * area decides, a steward or an admin revokes; auditors see them. The
+     * reads through a share token are nobody's: the auth hook admits a share
+     * token on share.read routes only, and no signed-in role (nor an API
+     * token) may use them; the handler checks the token. */
+    {"share.apply", R_DATA_STEWARD | R_ADMIN},
+    {"share.view", R_DATA_STEWARD | R_ADMIN | R_AUDITOR},
+    {"share.decide", R_DATA_STEWARD},
+    {"share.revoke", R_DATA_STEWARD | R_ADMIN},
+    {"share.read", R_ANONYMOUS},
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
@@ -129,7 +156,17 @@ const char *const policy_actions[] = {"public",
                                       "case.supervise",
                                       "case.info",
                                       "case.export",
-                                      "audit.read"};
+                                      "case.contact",
+                                      "audit.read",
+                                      "basedata.read",
+                                      "basedata.write",
+                                      "basedata.reveal",
+                                      "basedata.emergency",
+                                      "share.apply",
+                                      "share.view",
+                                      "share.decide",
+                                      "share.revoke",
+                                      "share.read"};
 const size_t policy_nactions = sizeof(policy_actions) / sizeof(policy_actions[0]);
 
 _Static_assert(sizeof(policy_actions) / sizeof(policy_actions[0]) == NRULES,

@@ -119,8 +119,16 @@ int crypto_load_keys(const char *dir, unsigned char field_key[32], unsigned char
     rc = crypto_init(err);
     if (rc)
         return rc;
-    if ((size_t)snprintf(path, sizeof(path), "%s/keys", dir) >= sizeof(path))
+    if ((size_t)snprintf(path, sizeof(path), "%s/keys.next", dir) >= sizeof(path))
         return err_set(err, GR_EINVAL, "data", "the data directory's path is too long");
+    /* Some values may already be sealed with the next key: starting with
+     * either key alone would fail to open them. */
+    if (access(path, F_OK) == 0)
+        return err_set(err, GR_EINVAL, "keys",
+                       "%s exists: a key rotation was interrupted; finish it with "
+                       "'grassroots keys rotate --resume --data %s' before starting",
+                       path, dir);
+    snprintf(path, sizeof(path), "%s/keys", dir);
     rc = access(path, F_OK) == 0 ? 1 : create_keys(path, keys, err);
     if (rc == 1)
         rc = read_keys(path, keys, err);
@@ -128,6 +136,65 @@ int crypto_load_keys(const char *dir, unsigned char field_key[32], unsigned char
         memcpy(field_key, keys, 32);
         memcpy(index_key, keys + 32, 32);
     }
+    sodium_memzero(keys, sizeof(keys));
+    return rc;
+}
+
+int crypto_keys_read(const char *path, unsigned char field_key[32], unsigned char index_key[32],
+                     gr_err *err)
+{
+    unsigned char keys[KEYS_FILE_BYTES];
+    int rc = crypto_init(err);
+
+    if (!rc)
+        rc = read_keys(path, keys, err);
+    if (!rc) {
+        memcpy(field_key, keys, 32);
+        memcpy(index_key, keys + 32, 32);
+    }
+    sodium_memzero(keys, sizeof(keys));
+    return rc;
+}
+
+int crypto_keys_write(const char *path, const unsigned char field_key[32],
+                      const unsigned char index_key[32], gr_err *err)
+{
+    unsigned char keys[KEYS_FILE_BYTES];
+    char tmp[4096], dir[4096], *slash;
+    int fd = -1, dfd = -1, rc = 0;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return err_set(err, GR_EINVAL, "data", "the data directory's path is too long");
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    memcpy(keys, field_key, 32);
+    memcpy(keys + 32, index_key, 32);
+    /* A leftover .tmp is from a write that never got renamed: nothing used it. */
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = err_set(err, GR_EINVAL, "keys", "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (write_full(fd, keys, KEYS_FILE_BYTES) != 0 || fsync(fd) != 0 || rename(tmp, path) != 0) {
+        rc = err_set(err, GR_EINVAL, "keys", "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    /* The rename is durable only once the directory is. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0)
+        rc = err_set(err, GR_EINVAL, "keys", "cannot sync the directory %s: %s", dir,
+                     strerror(errno));
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
     sodium_memzero(keys, sizeof(keys));
     return rc;
 }

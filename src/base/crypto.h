@@ -33,6 +33,19 @@ int crypto_init(gr_err *err);
  * says how to fix it. */
 int crypto_load_keys(const char *dir, unsigned char field_key[32], unsigned char index_key[32],
                      gr_err *err);
+/* crypto_load_keys also refuses (GR_EINVAL naming "keys") while DIR/keys.next
+ * exists: a field-key rotation was interrupted, and some values are sealed
+ * with the key in keys.next (src/privacy/keys.h, docs/privacy.md). */
+
+/* Reads the keys file at path with crypto_load_keys's checks (never creates). */
+int crypto_keys_read(const char *path, unsigned char field_key[32], unsigned char index_key[32],
+                     gr_err *err);
+/* Writes a new keys file at path (0600) crash-safely: into path.tmp, fsync,
+ * rename over path, fsync of the directory. After it returns 0 the file is
+ * durable and whole; after a crash, path is either absent (or the old file)
+ * or complete. */
+int crypto_keys_write(const char *path, const unsigned char field_key[32],
+                      const unsigned char index_key[32], gr_err *err);
 
 /* Encrypts len bytes of plain with key into out (out_cap must be at least
  * len + CRYPTO_SEAL_OVERHEAD): a fresh random nonce, then the ciphertext and

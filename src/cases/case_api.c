@@ -7,9 +7,11 @@
  */
 #include "cases/case_model.h"
 
+#include "base/jsonv.h"
 #include "base/timeutil.h"
 #include "media/media.h"
 #include "org/org.h"
+#include "privacy/audit.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +38,8 @@ static int role_is(const http_req *req, const char *role)
     return strcmp(req->who.role, role) == 0;
 }
 
-/* The roles that call reporters back see the full contact. */
+/* The roles that call reporters back: they may reveal the full contact
+ * (GET …/contact, with a purpose), so they also see who reported. */
 static int sees_contact(const http_req *req)
 {
     return role_is(req, "acceptor") || role_is(req, "shift_leader");
@@ -205,15 +208,12 @@ db_conn *case_reader(http_req *req)
     return c;
 }
 
-/* The contact as the caller may see it: full, masked or not at all. */
-static int contact_for(http_req *req, db_conn *c, const case_rec *r, const char **out)
+/* The contact as a view shows it: masked, or not at all when the reporter
+ * asked to stay anonymous and the caller is not one who calls back. The
+ * full value is only ever on GET …/contact. */
+static const char *contact_for(const http_req *req, const case_rec *r)
 {
-    *out = NULL;
-    if (sees_contact(req))
-        return case_contact(req->ctx, c, req->arena, r->id, out, &req->err);
-    if (!r->anonymous)
-        *out = r->contact_hint;
-    return 0;
+    return !r->anonymous || sees_contact(req) ? r->contact_hint : NULL;
 }
 
 /* The timeline a view shows, its media and (but for the public) what the
@@ -260,10 +260,9 @@ static int staff_view(http_req *req, int64_t id, int wrote, json_t **out)
     if (!c)
         return GR_EUNAVAIL;
     rc = staff_case(req, c, id, wrote, &r);
-    if (!rc)
-        rc = contact_for(req, c, &r, &contact);
     if (rc)
         return rc;
+    contact = contact_for(req, &r);
     *out = case_staff_json(&r, contact);
     if (r.anonymous && !sees_contact(req))
         json_object_set_new(*out, "reporter_user_id", json_null());
@@ -777,6 +776,38 @@ static int handle_action(http_req *req)
     return rc ? rc : send_case(req, 200, http_param_int(req, "id"));
 }
 
+/* The reporter's full contact, to call them back: a stated purpose, the
+ * case in the caller's scope, and an entry on the audit log before the
+ * value leaves (docs/privacy.md). */
+static int handle_contact(http_req *req)
+{
+    const char *purpose = http_query(req, "purpose");
+    db_conn *c = case_reader(req);
+    const char *contact = NULL;
+    int64_t id = http_param_int(req, "id");
+    case_rec r;
+    int rc;
+
+    if (!purpose || !*purpose || jv_utf8_len(purpose) > 200)
+        return err_set(&req->err, GR_EINVAL, "purpose",
+                       "is required: say why the full contact is needed (at most 200 characters)");
+    if (!c)
+        return GR_EUNAVAIL;
+    rc = staff_case(req, c, id, 0, &r);
+    if (!rc)
+        rc = case_contact(req->ctx, c, req->arena, id, &contact, &req->err);
+    if (!rc && !contact)
+        rc = err_set(&req->err, GR_ENOTFOUND, "contact", "case %lld has no contact", (long long)id);
+    if (!rc)
+        rc = audit_record(req, "reveal", "case", id, "contact", purpose);
+    if (rc)
+        return rc;
+    http_add_header(req, "Cache-Control", "no-store");
+    return http_send_json(
+        req, 200,
+        json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "contact", contact, "purpose", purpose));
+}
+
 void cases_api_register(http_router *r)
 {
     char pattern[96], action[64];
@@ -786,6 +817,7 @@ void cases_api_register(http_router *r)
     http_route(r, "GET", "/api/v1/cases/nearby", handle_nearby, "public");
     http_route(r, "GET", "/api/v1/cases/{id:int}", handle_get, "case.read");
     http_route(r, "GET", "/api/v1/cases/{id:int}/timeline", handle_timeline, "case.read");
+    http_route(r, "GET", "/api/v1/cases/{id:int}/contact", handle_contact, "case.contact");
     for (i = 0; i < case_nactions; i++) {
         snprintf(pattern, sizeof(pattern), "/api/v1/cases/{id:int}/%s", case_actions[i]);
         snprintf(action, sizeof(action), "case.%s", case_actions[i]);

@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/timeutil.h"
+#include "org/org.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,33 +85,6 @@ static const char *fts_phrase(arena *a, const char *q)
     return s;
 }
 
-/* The column of the unit chain that holds units of scope's kind, or NULL
- * (an unknown unit: nothing matches). */
-static int scope_column(db_conn *c, int64_t scope, const char **col, gr_err *err)
-{
-    static const char *const kinds[][2] = {{"city", "city_id"},
-                                           {"district", "district_id"},
-                                           {"street", "street_id"},
-                                           {"community", "community_id"},
-                                           {"grid", "grid_id"}};
-    db_stmt *st = db_prepare(c, "SELECT kind FROM org_units WHERE id = ?", err);
-    const char *kind;
-    size_t i;
-    int rc;
-
-    *col = NULL;
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, scope);
-    rc = db_step(st, err);
-    if (rc == DB_ROW && (kind = db_col_text(st, 0)) != NULL)
-        for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-            if (strcmp(kind, kinds[i][0]) == 0)
-                *col = kinds[i][1];
-    db_done(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int filter_check(const case_filter *f, gr_err *err)
 {
     if (f->q && jv_utf8_len(f->q) < 3)
@@ -179,7 +153,7 @@ static int where_common(db_conn *c, arena *a, const case_filter *f, int paged, l
     int rc;
 
     if (f->scope) {
-        rc = scope_column(c, f->scope, &col, err);
+        rc = org_unit_column(c, f->scope, &col, err);
         if (rc)
             return rc;
         /* A unary plus keeps the planner off the column's index. */

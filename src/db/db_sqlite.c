@@ -127,7 +127,11 @@ static int conn_open(const char *path, int readonly, db_conn **out, gr_err *err)
                             /* One writer for everyone: its page cache holds the
                              * interior pages of every index a write touches
                              * (2 MiB by default read them again and again). */
-                            "PRAGMA cache_size=-65536;",
+                            "PRAGMA cache_size=-65536; "
+                            /* Statement journals of the nested savepoints
+                             * (a row each in an import) in memory, not in a
+                             * temporary file written row by row. */
+                            "PRAGMA temp_store=MEMORY;",
                  err);
     if (rc) {
         sqlite3_close(c->h);

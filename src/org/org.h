@@ -25,6 +25,12 @@ int org_require_scope(http_req *req, int64_t unit);
  * GR_ENOTFOUND (field "id") when unit does not exist. */
 int org_unit_levels(db_conn *c, int64_t unit, int64_t ids[5], gr_err *err);
 
+/* The column of a unit chain (city_id, district_id, street_id,
+ * community_id, grid_id) that holds units of unit's kind, for the tables
+ * that carry the chain (cases, base data): *col is NULL for an unknown unit
+ * (nothing matches). */
+int org_unit_column(db_conn *c, int64_t unit, const char **col, gr_err *err);
+
 /* The org unit a department serves; GR_ENOTFOUND (field "department_id")
  * when there is no such department. */
 int org_dept_unit(db_conn *c, int64_t dept_id, int64_t *org_id, gr_err *err);

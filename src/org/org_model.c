@@ -1097,3 +1097,28 @@ out:
     db_done(st);
     return rc;
 }
+
+int org_unit_column(db_conn *c, int64_t unit, const char **col, gr_err *err)
+{
+    static const char *const kinds[][2] = {{"city", "city_id"},
+                                           {"district", "district_id"},
+                                           {"street", "street_id"},
+                                           {"community", "community_id"},
+                                           {"grid", "grid_id"}};
+    db_stmt *st = db_prepare(c, "SELECT kind FROM org_units WHERE id = ?", err);
+    const char *kind;
+    size_t i;
+    int rc;
+
+    *col = NULL;
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, unit);
+    rc = db_step(st, err);
+    if (rc == DB_ROW && (kind = db_col_text(st, 0)) != NULL)
+        for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+            if (strcmp(kind, kinds[i][0]) == 0)
+                *col = kinds[i][1];
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}

@@ -339,12 +339,36 @@ static void test_walk_anonymous(void **state)
     assert_int_equal(strlen(code), 14);
     assert_null(json_object_get(r.json, "contact"));
     gr_resp_free(&r);
-    /* Those who call back see the number; other staff the masked one. */
+    /* Every view shows the masked number; those who call back ask for the
+     * full one with a purpose, and that read is on the audit log. */
     snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)id);
     assert_int_equal(req(&cl[ACCEPTOR], "GET", path, NULL, &r), 200);
-    assert_string_equal(gr_jstr(r.json, "contact"), "13900001234");
+    assert_string_equal(gr_jstr(r.json, "contact"), "139****1234");
     assert_string_equal(gr_jstr(r.json, "channel"), "web");
+    assert_null(strstr(r.body, "13900001234"));
     gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld/contact", (long long)id);
+    assert_int_equal(req(&cl[ACCEPTOR], "GET", path, NULL, &r), 400);
+    gr_assert_problem(&r, 400, "purpose");
+    gr_resp_free(&r);
+    assert_int_equal(gr_sql_int(&gr_srv, "SELECT count(*) FROM audit_log WHERE entity = 'case'"),
+                     0);
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld/contact?purpose=%s", (long long)id,
+             "callback%20about%20the%20report");
+    assert_int_equal(req(&cl[ACCEPTOR], "GET", path, NULL, &r), 200);
+    assert_string_equal(gr_jstr(r.json, "contact"), "13900001234");
+    gr_resp_free(&r);
+    assert_int_equal(req(&cl[DISPATCHER], "GET", path, NULL, &r), 403);
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/audit?entity=case&entity_id=%lld", (long long)id);
+    assert_int_equal(req(&cl[ADMIN], "GET", path, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    e = json_array_get(json_object_get(r.json, "items"), 0);
+    assert_string_equal(gr_jstr(e, "action"), "reveal");
+    assert_string_equal(gr_jstr(e, "purpose"), "callback about the report");
+    assert_string_equal(gr_jstr(e, "actor_role"), "acceptor");
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)id);
     assert_int_equal(req(&cl[DISPATCHER], "GET", path, NULL, &r), 200);
     assert_string_equal(gr_jstr(r.json, "contact"), "139****1234");
     gr_resp_free(&r);
@@ -396,7 +420,7 @@ static void test_walk_hotline_counter(void **state)
     id = report(&cl[ACCEPTOR], "\"channel\":\"hotline\",\"contact\":\"13900002345\"", glat, glon,
                 &r);
     assert_string_equal(gr_jstr(r.json, "channel"), "hotline");
-    assert_string_equal(gr_jstr(r.json, "contact"), "13900002345");
+    assert_string_equal(gr_jstr(r.json, "contact"), "139****2345");
     district = gr_jint(r.json, "district_id");
     assert_int_equal(gr_jint(r.json, "first_unit_id"), district); /* 首接: the centre */
     gr_resp_free(&r);

@@ -33,7 +33,34 @@ static const struct probe {
     {"org.read", "GET", "/api/v1/org/units/{scope}", NULL, 200},
     {"org.write", "POST", "/api/v1/org/units", "{}", 400},
     {"routing.write", "POST", "/api/v1/routing-rules", "{}", 400},
+    {"case.contact", "GET", "/api/v1/cases/999999999/contact?purpose=callback", NULL, 404},
     {"audit.read", "GET", "/api/v1/audit", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/buildings", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/houses", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/people", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/prefill", NULL, 400},
+    {"basedata.write", "POST", "/api/v1/basedata/buildings", "{}", 400},
+    {"basedata.write", "POST", "/api/v1/basedata/houses", "{}", 400},
+    {"basedata.write", "POST", "/api/v1/basedata/people", "{}", 400},
+    {"basedata.write", "PATCH", "/api/v1/basedata/people/999999999", "{}", 400},
+    {"basedata.write", "POST", "/api/v1/basedata/people/999999999/retire", "{}", 400},
+    /* Organisations, facilities, spaces, export, the HTTP import (bd_units_api.c). */
+    {"basedata.read", "GET", "/api/v1/basedata/orgs", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/facilities?major=1", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/spaces/export.csv", NULL, 200},
+    {"basedata.write", "POST", "/api/v1/basedata/orgs", "{}", 400},
+    {"basedata.write", "POST", "/api/v1/basedata/import/orgs", "{}", 415},
+    /* Areas, statistics and the emergency view (bd_area_api.c). */
+    {"basedata.read", "GET", "/api/v1/basedata/area/people", NULL, 400},
+    {"basedata.read", "GET", "/api/v1/basedata/area/summary", NULL, 200},
+    {"basedata.read", "GET", "/api/v1/basedata/stats", NULL, 200},
+    {"basedata.emergency", "POST", "/api/v1/basedata/emergency", "{}", 400},
+    {"share.apply", "POST", "/api/v1/share/applications", "{}", 400},
+    {"share.view", "GET", "/api/v1/share/applications", NULL, 200},
+    {"share.decide", "POST", "/api/v1/share/applications/999999999/refuse", "{}", 400},
+    {"share.revoke", "POST", "/api/v1/share/applications/999999999/revoke", "{}", 400},
+    /* Allowed to nobody signed in; without a share token the route answers 401. */
+    {"share.read", "GET", "/api/v1/share/people", NULL, 401},
 };
 
 static void test_every_role_every_action(void **state)

@@ -56,7 +56,18 @@ const gr_expect_rule gr_expect_rules[] = {
     {"case.info", "resident " STAFF},
     {"case.export", "acceptor dispatcher shift_leader community_worker data_steward leader auditor "
                     "admin"},
+    {"case.contact", "acceptor shift_leader"},
     {"audit.read", "auditor admin"},
+    {"basedata.read", "community_worker grid_inspector data_steward department_staff leader admin"},
+    {"basedata.write", "community_worker grid_inspector data_steward admin"},
+    {"basedata.reveal", "data_steward admin community_worker"},
+    {"basedata.emergency",
+     "leader shift_leader community_worker grid_inspector data_steward admin"},
+    {"share.apply", "data_steward admin"},
+    {"share.view", "data_steward admin auditor"},
+    {"share.decide", "data_steward"},
+    {"share.revoke", "data_steward admin"},
+    {"share.read", "anonymous"},
 };
 const size_t gr_expect_nrules = sizeof(gr_expect_rules) / sizeof(gr_expect_rules[0]);
 

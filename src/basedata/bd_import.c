@@ -1,0 +1,316 @@
+/* The streamed CSV import framework (bd_import.h). */
+#include "basedata/bd_import.h"
+#include "base/arena.h"
+#include "base/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One batch: the rows read by the caller's thread, stored by the writer. */
+struct batch {
+    gr_ctx *ctx;
+    const bd_import_entity *e;
+    const bd_actor *who;
+    const int *col;
+    size_t nheader;
+    bd_import_row *rows;
+    size_t n, bytes;
+    arena *a;
+    buf report;             /* this batch's report lines, written once it commits */
+    bd_import_result count; /* this batch's counts, added once it commits */
+};
+
+/* Writes s as one CSV field, quoted when it must be. */
+static void csv_put(buf *b, const char *s)
+{
+    const char *p;
+
+    if (s[strcspn(s, ",\"\r\n")] == '\0') {
+        buf_puts(b, s);
+        return;
+    }
+    buf_puts(b, "\"");
+    for (p = s; *p; p++) {
+        if (*p == '"')
+            buf_puts(b, "\"");
+        buf_append(b, p, 1);
+    }
+    buf_puts(b, "\"");
+}
+
+static void report_line(buf *b, long line, const char *column, const char *reason)
+{
+    buf_printf(b, "%ld,", line);
+    csv_put(b, column ? column : "");
+    buf_puts(b, ",");
+    csv_put(b, reason && reason[0] ? reason : "invalid");
+    buf_puts(b, "\n");
+}
+
+static int report_flush(FILE *report, buf *b, gr_err *err)
+{
+    if (report && b->len && fwrite(b->data, 1, b->len, report) != b->len)
+        return err_set(err, GR_EINTERNAL, "report", "cannot write the error report");
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+    return 0;
+}
+
+const char *bd_import_value(const bd_import_row *row, const int *col, size_t k)
+{
+    const char *v;
+
+    if (col[k] < 0 || (size_t)col[k] >= row->nfield)
+        return NULL;
+    v = row->field[col[k]];
+    return v && v[0] ? v : NULL;
+}
+
+/* Checks what the framework can check before the row function: the field
+ * count and the required cells. */
+static int row_precheck(const struct batch *b, const bd_import_row *row, gr_err *bad)
+{
+    size_t k, j;
+
+    if (row->nfield != b->nheader)
+        return err_set(bad, GR_EINVAL, "", "has %zu fields; the header has %zu", row->nfield,
+                       b->nheader);
+    for (k = 0; k < b->e->nrequired; k++)
+        for (j = 0; j < b->e->ncolumns; j++)
+            if (strcmp(b->e->columns[j], b->e->required[k]) == 0 &&
+                !bd_import_value(row, b->col, j))
+                return err_set(bad, GR_EINVAL, b->e->required[k], "is required");
+    return 0;
+}
+
+static int batch_fn(db_conn *c, void *arg, gr_err *err)
+{
+    struct batch *b = arg;
+    size_t i;
+    int rc = 0;
+
+    memset(&b->count, 0, sizeof(b->count));
+    b->report.len = 0;
+    for (i = 0; i < b->n; i++) {
+        const bd_import_row *row = &b->rows[i];
+        gr_err bad = {0};
+        int changed = 0;
+
+        b->count.rows++;
+        rc = row_precheck(b, row, &bad);
+        if (!rc) {
+            if (db_exec(c, "SAVEPOINT bd_row", err))
+                return GR_EINTERNAL;
+            rc = b->e->row(b->ctx, c, b->who, row, b->col, &changed, &bad);
+            if (rc < 0)
+                db_exec(c, "ROLLBACK TO bd_row", NULL);
+            db_exec(c, "RELEASE bd_row", NULL);
+        }
+        if (rc == GR_EINTERNAL || rc == GR_EUNAVAIL) {
+            *err = bad;
+            if (!err->msg[0])
+                err_set(err, rc, "", "line %ld: storage error", row->line);
+            return rc;
+        }
+        if (rc < 0) {
+            report_line(&b->report, row->line, bad.field, bad.msg[0] ? bad.msg : err_name(rc));
+            b->count.bad++;
+            rc = 0;
+        } else if (changed) {
+            b->count.stored++;
+        } else {
+            b->count.unchanged++;
+        }
+    }
+    return 0;
+}
+
+/* Writes the rows read so far, then adds their counts and report. */
+static int batch_commit(struct batch *b, FILE *report, bd_import_result *out, gr_err *err)
+{
+    int rc = 0;
+
+    if (b->n)
+        rc = db_write(b->ctx->db, batch_fn, b, err);
+    if (!rc) {
+        out->rows += b->count.rows;
+        out->stored += b->count.stored;
+        out->unchanged += b->count.unchanged;
+        out->bad += b->count.bad;
+        rc = report_flush(report, &b->report, err);
+    }
+    memset(&b->count, 0, sizeof(b->count));
+    b->n = 0;
+    b->bytes = 0;
+    arena_reset(b->a);
+    return rc;
+}
+
+static char *trimdup(arena *a, const char *s, size_t len)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    return arena_strndup(a, s, len);
+}
+
+/* Maps the header row to the entity's columns. */
+static int header_map(const bd_import_entity *e, csv_reader *in, arena *a, int *col, gr_err *err)
+{
+    size_t i, k, n = csv_nfields(in);
+
+    for (k = 0; k < e->ncolumns; k++)
+        col[k] = -1;
+    for (i = 0; i < n; i++) {
+        size_t len;
+        const char *f = csv_field(in, i, &len);
+        const char *h = trimdup(a, f, len);
+
+        for (k = 0; k < e->ncolumns && strcmp(e->columns[k], h) != 0; k++)
+            ;
+        if (k == e->ncolumns)
+            return err_set(err, GR_EINVAL, "file", "line %ld: unknown column '%.60s' for %s",
+                           csv_line(in), h, e->name);
+        if (col[k] >= 0)
+            return err_set(err, GR_EINVAL, "file", "line %ld: column '%s' appears twice",
+                           csv_line(in), h);
+        col[k] = (int)i;
+    }
+    for (i = 0; i < e->nrequired; i++) {
+        for (k = 0; k < e->ncolumns && strcmp(e->columns[k], e->required[i]) != 0; k++)
+            ;
+        if (k == e->ncolumns || col[k] < 0)
+            return err_set(err, GR_EINVAL, "file", "the header lacks the required column %s",
+                           e->required[i]);
+    }
+    return 0;
+}
+
+/* Copies the reader's current record into the batch. */
+static void batch_add(struct batch *b, csv_reader *in)
+{
+    bd_import_row *row = &b->rows[b->n++];
+    size_t i, n = csv_nfields(in);
+    const char **f = arena_alloc(b->a, (n ? n : 1) * sizeof(*f));
+
+    for (i = 0; i < n; i++) {
+        size_t len;
+        const char *s = csv_field(in, i, &len);
+
+        f[i] = trimdup(b->a, s, len);
+        b->bytes += len + sizeof(*f);
+    }
+    row->field = f;
+    row->nfield = n;
+    row->line = csv_line(in);
+}
+
+/* The line of a CSV syntax error ("line N: ..."), or 0. */
+static long error_line(const gr_err *e)
+{
+    return strncmp(e->msg, "line ", 5) == 0 ? strtol(e->msg + 5, NULL, 10) : 0;
+}
+
+int bd_import_run(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in, const bd_actor *who,
+                  FILE *report, bd_import_result *out, gr_err *err)
+{
+    struct batch b;
+    int *col = calloc(e->ncolumns ? e->ncolumns : 1, sizeof(*col));
+    int rc, syntax = 0;
+
+    memset(out, 0, sizeof(*out));
+    memset(&b, 0, sizeof(b));
+    b.ctx = ctx;
+    b.e = e;
+    b.who = who;
+    b.col = col;
+    b.a = arena_new();
+    b.rows = calloc(BD_IMPORT_BATCH, sizeof(*b.rows));
+    if (!col || !b.rows) {
+        rc = err_set(err, GR_EINTERNAL, "", "out of memory");
+        goto out;
+    }
+    if (report && fputs("line,column,reason\n", report) == EOF) {
+        rc = err_set(err, GR_EINTERNAL, "report", "cannot write the error report");
+        goto out;
+    }
+    rc = csv_next(in, err);
+    if (rc == 0)
+        rc = err_set(err, GR_EINVAL, "file", "the file is empty: a header row was expected");
+    if (rc < 0)
+        goto out;
+    b.nheader = csv_nfields(in);
+    rc = header_map(e, in, b.a, col, err);
+    arena_reset(b.a);
+    while (!rc) {
+        int more = csv_next(in, err);
+
+        if (more == 0)
+            break;
+        if (more < 0) {
+            syntax = 1;
+            rc = more;
+            break;
+        }
+        batch_add(&b, in);
+        if (b.n == BD_IMPORT_BATCH || b.bytes >= BD_IMPORT_BATCH_BYTES)
+            rc = batch_commit(&b, report, out, err);
+    }
+    if (rc == 0) {
+        rc = batch_commit(&b, report, out, err);
+    } else if (syntax) {
+        /* A syntax error ends the file here: what came before is stored,
+         * and the error is reported like a bad row. */
+        gr_err syn = *err;
+        int crc = batch_commit(&b, report, out, err);
+
+        if (crc) {
+            rc = crc;
+            goto out;
+        }
+        *err = syn;
+        if (!err->field[0])
+            snprintf(err->field, sizeof(err->field), "file");
+        report_line(&b.report, error_line(&syn), "", syn.msg);
+        out->bad++;
+        out->rows++;
+        report_flush(report, &b.report, NULL);
+    }
+out:
+    if (report)
+        fflush(report);
+    buf_free(&b.report);
+    arena_free(b.a);
+    free(b.rows);
+    free(col);
+    return rc;
+}
+
+/* ---- the entities ---- */
+
+#include "basedata/bd_model.h"
+#include "basedata/bd_units.h"
+
+static const bd_import_entity *const entities[] = {
+    &bd_import_orgs,      &bd_import_facilities, &bd_import_spaces,
+    &bd_import_buildings, &bd_import_houses,     &bd_import_people,
+};
+
+const bd_import_entity *bd_import_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < sizeof(entities) / sizeof(entities[0]); i++)
+        if (strcmp(entities[i]->name, name) == 0)
+            return entities[i];
+    return NULL;
+}
+
+const char *bd_import_names(void)
+{
+    return "orgs facilities spaces buildings houses people";
+}

