@@ -3,6 +3,7 @@
 #include "auth/auth_api.h"
 #include "base/crypto.h"
 #include "base/log.h"
+#include "base/mask.h"
 #include "basedata/basedata.h"
 #include "basedata/bd_area.h"
 #include "basedata/bd_share.h"
@@ -82,6 +83,10 @@ int app_open(gr_ctx *ctx, const char *dir, gr_err *err)
         return err_set(err, GR_EINVAL, "data", "cannot create the data directory %s: %s", dir,
                        strerror(errno));
     ctx->data_dir = dir;
+    /* The deployment's masking pattern (docs/privacy.md, "Masking"). */
+    rc = mask_policy_configure(getenv("GR_MASK_POLICY"), err);
+    if (rc)
+        return rc;
     rc = crypto_load_keys(dir, ctx->field_key, ctx->index_key, err);
     if (rc)
         goto out;

@@ -19,9 +19,24 @@ static const char *const kind_names[MASK_KIND_COUNT] = {
     [MASK_ADDRESS] = "address",
 };
 
+static mask_policy deployment;
+static int configured;
+
 const mask_policy *mask_policy_default(void)
 {
-    return &defaults;
+    return configured ? &deployment : &defaults;
+}
+
+int mask_policy_configure(const char *spec, gr_err *err)
+{
+    mask_policy p = defaults;
+    int rc = mask_policy_parse(spec ? spec : "", &p, err);
+
+    if (rc)
+        return rc;
+    deployment = p;
+    configured = 1;
+    return 0;
 }
 
 const char *mask_kind_name(mask_kind kind)

@@ -46,8 +46,16 @@ typedef struct mask_policy {
     mask_rule rule[MASK_KIND_COUNT];
 } mask_policy;
 
-/* The built-in defaults above (a static object; never NULL). */
+/* The deployment's policy (never NULL): the built-in defaults above, or
+ * what mask_policy_configure set at start. Hints stored at write time (a
+ * case's contact_hint, a person's masked name) keep the policy of their
+ * write. */
 const mask_policy *mask_policy_default(void);
+
+/* Sets the deployment's policy from its text form (mask_policy_parse; ""
+ * or NULL: the built-in defaults). Once at start, before any thread masks
+ * (app_open reads GR_MASK_POLICY); on error the policy is left as it was. */
+int mask_policy_configure(const char *spec, gr_err *err);
 
 /* The name of a kind in policy text: "id_number", "phone", "name", "address". */
 const char *mask_kind_name(mask_kind kind);

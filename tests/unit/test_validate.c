@@ -421,6 +421,28 @@ static void test_mask_policy_errors(void **state)
     }
 }
 
+/* The deployment's policy (GR_MASK_POLICY at start) is what every caller of
+ * mask_policy_default() masks with; a bad one changes nothing. */
+static void test_mask_deployment_policy(void **state)
+{
+    char out[64];
+    gr_err err = {0};
+
+    (void)state;
+    assert_int_equal(mask_policy_configure("phone=3,2;name=0,1", &err), 0);
+    mask_text(mask_policy_default(), MASK_PHONE, "13812345678", out, sizeof(out));
+    assert_string_equal(out, "138******78");
+    mask_text(mask_policy_default(), MASK_NAME, "张三", out, sizeof(out));
+    assert_string_equal(out, "*三");
+    assert_int_equal(mask_policy_configure("phone=99,0", &err), GR_EINVAL);
+    assert_string_equal(err.field, "mask_policy");
+    mask_text(mask_policy_default(), MASK_PHONE, "13812345678", out, sizeof(out));
+    assert_string_equal(out, "138******78");
+    assert_int_equal(mask_policy_configure(NULL, &err), 0);
+    mask_text(mask_policy_default(), MASK_PHONE, "13812345678", out, sizeof(out));
+    assert_string_equal(out, "138****5678");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_mask_cut),
         cmocka_unit_test(test_mask_custom_policy),
         cmocka_unit_test(test_mask_policy_errors),
+        cmocka_unit_test(test_mask_deployment_policy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
