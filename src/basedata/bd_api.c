@@ -6,6 +6,7 @@
  */
 #include "basedata/basedata.h"
 #include "basedata/bd_model.h"
+#include "basedata/bd_http.h"
 
 #include "auth/policy.h"
 #include "geo/coord.h"
@@ -15,32 +16,10 @@
 #include <string.h>
 
 enum { PAGE_DEFAULT = 20, PAGE_MAX = 100 };
-#define ID_MAX 9e15
-
-static db_conn *reader(http_req *req)
-{
-    db_conn *c = db_reader(req->db);
-
-    if (!c)
-        err_set(&req->err, GR_EUNAVAIL, "", "the database is not available");
-    return c;
-}
-
-static void actor_of(const http_req *req, bd_actor *who)
-{
-    who->user_id = req->who.user_id;
-    who->role = req->who.role;
-    who->scope_org_id = req->who.scope_org_id;
-}
 
 static int role_is(const http_req *req, const char *role)
 {
     return req->who.role && strcmp(req->who.role, role) == 0;
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
 }
 
 /* ---- JSON ---- */
@@ -55,7 +34,7 @@ static void meta_json(json_t *o, const bd_meta *m)
     json_object_set_new(o, "version", json_integer(m->version));
     json_object_set_new(o, "steward_org_id", http_json_id(m->steward_org_id));
     json_object_set_new(o, "steward_user_id", http_json_id(m->steward_user_id));
-    json_object_set_new(o, "source", str_or_null(m->source));
+    json_object_set_new(o, "source", bd_json_str_or_null(m->source));
     for (i = 0; i < 5; i++)
         json_object_set_new(o, chain[i], http_json_id(m->chain[i]));
     json_object_set_new(o, "created_at", http_json_time(m->created_at));
@@ -88,34 +67,22 @@ static json_t *house_json(const void *item)
     return o;
 }
 
-static json_t *tags_json(const char *tags)
-{
-    json_t *a = json_array();
-    const char *s = tags, *e;
-
-    while (s && *s) {
-        e = strchr(s, ',');
-        json_array_append_new(a, e ? json_stringn(s, (size_t)(e - s)) : json_string(s));
-        s = e ? e + 1 : NULL;
-    }
-    return a;
-}
-
 /* The masked view; department staff get no ID number and no phone at all. */
 static json_t *person_view(const bd_person *p, int reduced)
 {
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "name",
-        p->name_hint, "birth_date", p->birth_date, "sex", p->sex, "ethnicity",
-        str_or_null(p->ethnicity), "residency", p->residency, "permit_start",
-        str_or_null(p->permit_start), "permit_end", str_or_null(p->permit_end), "house_id",
-        http_json_id(p->house_id), "relation", str_or_null(p->relation), "employment",
-        str_or_null(p->employment), "social_security", str_or_null(p->social_security), "care_tags",
-        tags_json(p->care_tags), "revealed", json_array(), "masked", 1);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+                          "name", p->name_hint, "birth_date", p->birth_date, "sex", p->sex,
+                          "ethnicity", bd_json_str_or_null(p->ethnicity), "residency", p->residency,
+                          "permit_start", bd_json_str_or_null(p->permit_start), "permit_end",
+                          bd_json_str_or_null(p->permit_end), "house_id", http_json_id(p->house_id),
+                          "relation", bd_json_str_or_null(p->relation), "employment",
+                          bd_json_str_or_null(p->employment), "social_security",
+                          bd_json_str_or_null(p->social_security), "care_tags",
+                          bd_json_list(p->care_tags), "revealed", json_array(), "masked", 1);
 
     if (!reduced) {
         json_object_set_new(o, "id_number", json_string(p->id_number_hint));
-        json_object_set_new(o, "phone", str_or_null(p->phone_hint));
+        json_object_set_new(o, "phone", bd_json_str_or_null(p->phone_hint));
     }
     meta_json(o, &p->m);
     return o;
@@ -188,7 +155,8 @@ static void meta_in(json_t *body, bd_meta *m)
 }
 
 #define F_META                                                                                     \
-    {"steward_org_id", JV_INT, 0, 0, 1, ID_MAX}, {"steward_user_id", JV_INT, 0, 1, 1, ID_MAX},     \
+    {"steward_org_id", JV_INT, 0, 0, 1, BD_ID_MAX},                                                \
+        {"steward_user_id", JV_INT, 0, 1, 1, BD_ID_MAX},                                           \
     {                                                                                              \
         "source", JV_STRING, 0, 0, 1, 16                                                           \
     }
@@ -199,7 +167,7 @@ static void meta_in(json_t *body, bd_meta *m)
         {"lon", JV_NUMBER, 0, 0, -180, 180}, {"crs", JV_STRING, 0, 0, 1, 8},                       \
         {"floors", JV_INT, 0, 1, 1, 200}, {"use", JV_STRING, 0, 0, 1, 16}, F_META
 #define F_HOUSE                                                                                    \
-    {"building_id", JV_INT, 0, 0, 1, ID_MAX}, {"unit", JV_STRING, 0, 1, 0, 20},                    \
+    {"building_id", JV_INT, 0, 0, 1, BD_ID_MAX}, {"unit", JV_STRING, 0, 1, 0, 20},                 \
         {"floor", JV_INT, 0, 1, -10, 200}, {"room", JV_STRING, 0, 0, 1, 20},                       \
         {"area_m2", JV_NUMBER, 0, 1, 0, 1e6}, {"use", JV_STRING, 0, 0, 1, 16},                     \
         {"ownership", JV_STRING, 0, 0, 1, 16}, {"occupancy", JV_STRING, 0, 0, 1, 16}, F_META
@@ -207,12 +175,12 @@ static void meta_in(json_t *body, bd_meta *m)
     {"name", JV_STRING, 0, 0, 1, BD_NAME_MAX}, {"id_number", JV_STRING, 0, 0, 1, 32},              \
         {"phone", JV_STRING, 0, 1, 1, 20}, {"ethnicity", JV_STRING, 0, 1, 1, 20},                  \
         {"residency", JV_STRING, 0, 0, 1, 16}, {"permit_start", JV_STRING, 0, 1, 10, 10},          \
-        {"permit_end", JV_STRING, 0, 1, 10, 10}, {"house_id", JV_INT, 0, 1, 1, ID_MAX},            \
+        {"permit_end", JV_STRING, 0, 1, 10, 10}, {"house_id", JV_INT, 0, 1, 1, BD_ID_MAX},         \
         {"relation", JV_STRING, 0, 1, 1, 16}, {"employment", JV_STRING, 0, 1, 1, 16},              \
         {"social_security", JV_STRING, 0, 1, 1, 16}, {"care_tags", JV_ARRAY, 0, 0, 0, 0}, F_META
 #define F_VERSION                                                                                  \
     {                                                                                              \
-        "version", JV_INT, 1, 0, 1, ID_MAX                                                         \
+        "version", JV_INT, 1, 0, 1, BD_ID_MAX                                                      \
     }
 
 static const jv_field f_building_new[] = {F_BUILDING};
@@ -224,8 +192,9 @@ static const jv_field f_person_patch[] = {F_PERSON, F_VERSION};
 static const jv_field f_retire[] = {F_VERSION};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 
-static int building_in(http_req *req, json_t *body, bd_building *b)
+static int building_in(http_req *req, json_t *body, void *item)
 {
+    bd_building *b = item;
     json_t *floors = json_object_get(body, "floors");
 
     b->district = ov_str(body, "district", b->district);
@@ -240,10 +209,12 @@ static int building_in(http_req *req, json_t *body, bd_building *b)
     return point_in(req, body, b->m.id == 0, &b->lat, &b->lon);
 }
 
-static void house_in(json_t *body, bd_house *h)
+static int house_in(http_req *req, json_t *body, void *item)
 {
     json_t *floor = json_object_get(body, "floor"), *area = json_object_get(body, "area_m2");
+    bd_house *h = item;
 
+    (void)req;
     h->building_id = ov_int(body, "building_id", h->building_id);
     h->unit = ov_str(body, "unit", h->unit);
     h->room = ov_str(body, "room", h->room);
@@ -257,6 +228,7 @@ static void house_in(json_t *body, bd_house *h)
     if (area)
         h->area_m2 = json_is_number(area) ? json_number_value(area) : 0;
     meta_in(body, &h->m);
+    return 0;
 }
 
 static int tags_in(http_req *req, json_t *body, bd_person_input *in)
@@ -335,7 +307,7 @@ static int write_run(http_req *req, int kind, void *in, int64_t *id, int64_t ver
     write_arg w = {req->ctx, {0}, kind, in, NULL, *id, version, 0};
     int rc;
 
-    actor_of(req, &w.who);
+    bd_http_actor(req, &w.who);
     rc = db_write(req->db, write_fn, &w, &req->err);
     *id = w.id;
     return rc;
@@ -347,22 +319,8 @@ static int scope_read(http_req *req, db_conn *c, const bd_meta *m)
 {
     bd_actor who;
 
-    actor_of(req, &who);
+    bd_http_actor(req, &who);
     return bd_scope_check(c, &who, m, &req->err);
-}
-
-static int load_building(http_req *req, db_conn *c, int64_t id, bd_building *b)
-{
-    int rc = bd_building_get(c, req->arena, id, b, &req->err);
-
-    return rc ? rc : scope_read(req, c, &b->m);
-}
-
-static int load_house(http_req *req, db_conn *c, int64_t id, bd_house *h)
-{
-    int rc = bd_house_get(c, req->arena, id, h, &req->err);
-
-    return rc ? rc : scope_read(req, c, &h->m);
 }
 
 static int load_person(http_req *req, db_conn *c, int64_t id, bd_person *p)
@@ -372,67 +330,162 @@ static int load_person(http_req *req, db_conn *c, int64_t id, bd_person *p)
     return rc ? rc : scope_read(req, c, &p->m);
 }
 
-/* ---- buildings ---- */
+/* ---- buildings and houses ---- */
 
-static int send_building(http_req *req, int status, int64_t id)
+/* What tells a building from a house in the routes they share; every other
+ * step of create, get, patch and list is the same for both. */
+typedef struct place_kind {
+    int kind; /* W_BUILDING or W_HOUSE */
+    size_t size;
+    const jv_field *f_new, *f_patch;
+    size_t nf_new, nf_patch;
+    int (*get)(db_conn *c, arena *a, int64_t id, void *out, gr_err *err);
+    int (*list)(db_conn *c, arena *a, const bd_filter *f, void **out, size_t *n, int *more,
+                gr_err *err);
+    int (*in)(http_req *req, json_t *body, void *item);
+    json_t *(*to_json)(const void *item);
+} place_kind;
+
+static int building_get(db_conn *c, arena *a, int64_t id, void *out, gr_err *err)
 {
-    db_conn *c = reader(req);
-    bd_building b;
+    return bd_building_get(c, a, id, out, err);
+}
+
+static int house_get(db_conn *c, arena *a, int64_t id, void *out, gr_err *err)
+{
+    return bd_house_get(c, a, id, out, err);
+}
+
+static int building_list(db_conn *c, arena *a, const bd_filter *f, void **out, size_t *n, int *more,
+                         gr_err *err)
+{
+    bd_building *v = NULL;
+    int rc = bd_building_list(c, a, f, &v, n, more, err);
+
+    *out = v;
+    return rc;
+}
+
+static int house_list(db_conn *c, arena *a, const bd_filter *f, void **out, size_t *n, int *more,
+                      gr_err *err)
+{
+    bd_house *v = NULL;
+    int rc = bd_house_list(c, a, f, &v, n, more, err);
+
+    *out = v;
+    return rc;
+}
+
+static const place_kind k_building = {
+    W_BUILDING,           sizeof(bd_building), f_building_new, f_building_patch, NF(f_building_new),
+    NF(f_building_patch), building_get,        building_list,  building_in,      building_json};
+static const place_kind k_house = {W_HOUSE,         sizeof(bd_house),  f_house_new, f_house_patch,
+                                   NF(f_house_new), NF(f_house_patch), house_get,   house_list,
+                                   house_in,        house_json};
+
+/* The entity of a route: "/api/v1/basedata/<collection>...". */
+static const char *route_entity(const http_req *req)
+{
+    const char *p = req->route + strlen("/api/v1/basedata/");
+
+    if (strncmp(p, "buildings", 9) == 0)
+        return "building";
+    if (strncmp(p, "houses", 6) == 0)
+        return "house";
+    return "person";
+}
+
+/* The place kind of entity, NULL for a person. */
+static const place_kind *place_of(const char *entity)
+{
+    if (strcmp(entity, "building") == 0)
+        return &k_building;
+    if (strcmp(entity, "house") == 0)
+        return &k_house;
+    return NULL;
+}
+
+/* The place kind of a buildings or houses route (the only routes the place
+ * handlers are registered on). */
+static const place_kind *place_route(const http_req *req)
+{
+    return strcmp(route_entity(req), "building") == 0 ? &k_building : &k_house;
+}
+
+/* Every record struct starts with its bd_meta. */
+static int64_t place_id(const void *item)
+{
+    return ((const bd_meta *)item)->id;
+}
+
+static int load_place(http_req *req, db_conn *c, const place_kind *k, int64_t id, void *item)
+{
+    int rc = k->get(c, req->arena, id, item, &req->err);
+
+    return rc ? rc : scope_read(req, c, item);
+}
+
+static int send_place(http_req *req, const place_kind *k, int status, int64_t id)
+{
+    db_conn *c = bd_http_reader(req);
+    void *item;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = bd_building_get(c, req->arena, id, &b, &req->err);
-    return rc ? rc : http_send_json(req, status, building_json(&b));
+    item = arena_alloc(req->arena, k->size);
+    rc = k->get(c, req->arena, id, item, &req->err);
+    return rc ? rc : http_send_json(req, status, k->to_json(item));
 }
 
-static int handle_building_create(http_req *req)
+static int place_create(http_req *req, const place_kind *k)
 {
-    bd_building b;
+    void *item = arena_zalloc(req->arena, k->size);
     json_t *body = NULL;
     int64_t id = 0;
-    int rc = http_read_body(req, f_building_new, NF(f_building_new), &body);
+    int rc = http_read_body(req, k->f_new, k->nf_new, &body);
 
-    memset(&b, 0, sizeof(b));
     if (!rc)
-        rc = building_in(req, body, &b);
+        rc = k->in(req, body, item);
     if (!rc)
-        rc = write_run(req, W_BUILDING, &b, &id, 0);
+        rc = write_run(req, k->kind, item, &id, 0);
     json_decref(body);
-    return rc ? rc : send_building(req, 201, id);
+    return rc ? rc : send_place(req, k, 201, id);
 }
 
-static int handle_building_get(http_req *req)
+static int place_get(http_req *req, const place_kind *k)
 {
-    db_conn *c = reader(req);
-    bd_building b;
+    db_conn *c = bd_http_reader(req);
+    void *item;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = load_building(req, c, http_param_int(req, "id"), &b);
-    return rc ? rc : http_send_json(req, 200, building_json(&b));
+    item = arena_alloc(req->arena, k->size);
+    rc = load_place(req, c, k, http_param_int(req, "id"), item);
+    return rc ? rc : http_send_json(req, 200, k->to_json(item));
 }
 
-static int handle_building_patch(http_req *req)
+static int place_patch(http_req *req, const place_kind *k)
 {
     int64_t id = http_param_int(req, "id");
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *body = NULL;
-    bd_building b;
+    void *item;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = http_read_body(req, f_building_patch, NF(f_building_patch), &body);
+    item = arena_alloc(req->arena, k->size);
+    rc = http_read_body(req, k->f_patch, k->nf_patch, &body);
     if (!rc)
-        rc = load_building(req, c, id, &b);
+        rc = load_place(req, c, k, id, item);
     if (!rc)
-        rc = building_in(req, body, &b);
+        rc = k->in(req, body, item);
     if (!rc)
-        rc = write_run(req, W_BUILDING, &b, &id, jv_int(body, "version", 0));
+        rc = write_run(req, k->kind, item, &id, jv_int(body, "version", 0));
     json_decref(body);
-    return rc ? rc : send_building(req, 200, id);
+    return rc ? rc : send_place(req, k, 200, id);
 }
 
 /* The filters every list shares (the caller's scope always applies). */
@@ -442,21 +495,21 @@ static int filter_in(http_req *req, bd_filter *f)
 
     f->scope = req->who.scope_org_id;
     if (!rc)
-        rc = http_query_int(req, "grid_id", 1, (int64_t)ID_MAX, 0, &f->grid_id);
+        rc = http_query_int(req, "grid_id", 1, (int64_t)BD_ID_MAX, 0, &f->grid_id);
     if (!rc)
-        rc = http_query_int(req, "community_id", 1, (int64_t)ID_MAX, 0, &f->community_id);
+        rc = http_query_int(req, "community_id", 1, (int64_t)BD_ID_MAX, 0, &f->community_id);
     if (!rc)
-        rc = http_query_int(req, "building_id", 1, (int64_t)ID_MAX, 0, &f->building_id);
+        rc = http_query_int(req, "building_id", 1, (int64_t)BD_ID_MAX, 0, &f->building_id);
     if (!rc)
-        rc = http_query_int(req, "house_id", 1, (int64_t)ID_MAX, 0, &f->house_id);
+        rc = http_query_int(req, "house_id", 1, (int64_t)BD_ID_MAX, 0, &f->house_id);
     return rc;
 }
 
-static int handle_building_list(http_req *req)
+static int place_list(http_req *req, const place_kind *k)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     bd_filter f = {0};
-    bd_building *v = NULL;
+    void *v = NULL;
     size_t n = 0;
     int more = 0, rc;
 
@@ -464,91 +517,32 @@ static int handle_building_list(http_req *req)
         return GR_EUNAVAIL;
     rc = filter_in(req, &f);
     if (!rc)
-        rc = bd_building_list(c, req->arena, &f, &v, &n, &more, &req->err);
+        rc = k->list(c, req->arena, &f, &v, &n, &more, &req->err);
     if (rc)
         return rc;
-    return http_send_items(req, v, n, sizeof(*v), building_json, more, n ? v[n - 1].m.id : 0);
+    return http_send_items(req, v, n, k->size, k->to_json, more,
+                           n ? place_id((const char *)v + (n - 1) * k->size) : 0);
 }
 
-/* ---- houses ---- */
-
-static int send_house(http_req *req, int status, int64_t id)
+/* The routes' entries, shared by buildings and houses: the route says which. */
+static int handle_place_create(http_req *req)
 {
-    db_conn *c = reader(req);
-    bd_house h;
-    int rc;
-
-    if (!c)
-        return GR_EUNAVAIL;
-    rc = bd_house_get(c, req->arena, id, &h, &req->err);
-    return rc ? rc : http_send_json(req, status, house_json(&h));
+    return place_create(req, place_route(req));
 }
 
-static int handle_house_create(http_req *req)
+static int handle_place_get(http_req *req)
 {
-    bd_house h;
-    json_t *body = NULL;
-    int64_t id = 0;
-    int rc = http_read_body(req, f_house_new, NF(f_house_new), &body);
-
-    memset(&h, 0, sizeof(h));
-    if (!rc) {
-        house_in(body, &h);
-        rc = write_run(req, W_HOUSE, &h, &id, 0);
-    }
-    json_decref(body);
-    return rc ? rc : send_house(req, 201, id);
+    return place_get(req, place_route(req));
 }
 
-static int handle_house_get(http_req *req)
+static int handle_place_patch(http_req *req)
 {
-    db_conn *c = reader(req);
-    bd_house h;
-    int rc;
-
-    if (!c)
-        return GR_EUNAVAIL;
-    rc = load_house(req, c, http_param_int(req, "id"), &h);
-    return rc ? rc : http_send_json(req, 200, house_json(&h));
+    return place_patch(req, place_route(req));
 }
 
-static int handle_house_patch(http_req *req)
+static int handle_place_list(http_req *req)
 {
-    int64_t id = http_param_int(req, "id");
-    db_conn *c = reader(req);
-    json_t *body = NULL;
-    bd_house h;
-    int rc;
-
-    if (!c)
-        return GR_EUNAVAIL;
-    rc = http_read_body(req, f_house_patch, NF(f_house_patch), &body);
-    if (!rc)
-        rc = load_house(req, c, id, &h);
-    if (!rc) {
-        house_in(body, &h);
-        rc = write_run(req, W_HOUSE, &h, &id, jv_int(body, "version", 0));
-    }
-    json_decref(body);
-    return rc ? rc : send_house(req, 200, id);
-}
-
-static int handle_house_list(http_req *req)
-{
-    db_conn *c = reader(req);
-    bd_filter f = {0};
-    bd_house *v = NULL;
-    size_t n = 0;
-    int more = 0, rc;
-
-    if (!c)
-        return GR_EUNAVAIL;
-    rc = filter_in(req, &f);
-    if (!rc)
-        rc = bd_house_list(c, req->arena, &f, &v, &n, &more, &req->err);
-    if (rc)
-        return rc;
-    return http_send_items(req, v, n, sizeof(*v), house_json, more, n ? v[n - 1].m.id : 0);
+    return place_list(req, place_route(req));
 }
 
 /* ---- people ---- */
@@ -629,7 +623,7 @@ static int reveal_apply(http_req *req, db_conn *c, int64_t id, unsigned fields, 
         json_array_append_new(done, json_string("id_number"));
     }
     if (fields & BD_F_PHONE) {
-        json_object_set_new(o, "phone", str_or_null(clear.phone));
+        json_object_set_new(o, "phone", bd_json_str_or_null(clear.phone));
         json_array_append_new(done, json_string("phone"));
     }
     json_object_set_new(o, "masked", json_false());
@@ -638,7 +632,7 @@ static int reveal_apply(http_req *req, db_conn *c, int64_t id, unsigned fields, 
 
 static int send_person(http_req *req, int status, int64_t id)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     bd_person p;
     int rc;
 
@@ -667,7 +661,7 @@ static int handle_person_create(http_req *req)
 static int handle_person_get(http_req *req)
 {
     int64_t id = http_param_int(req, "id");
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     const char *purpose;
     unsigned fields;
     bd_person p;
@@ -692,7 +686,7 @@ static int handle_person_get(http_req *req)
 static int handle_person_patch(http_req *req)
 {
     int64_t id = http_param_int(req, "id");
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *body = NULL;
     bd_person_input in;
     bd_person p;
@@ -764,7 +758,7 @@ static int send_people(http_req *req, db_conn *c, bd_filter *f)
 
 static int handle_person_list(http_req *req)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     bd_filter f = {0};
     int rc;
 
@@ -775,64 +769,42 @@ static int handle_person_list(http_req *req)
 }
 
 /* Who lives in a house or a building (以房管人). */
-static int handle_house_people(http_req *req)
+static int place_people(http_req *req, const place_kind *k)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     bd_filter f = {0};
-    bd_house h;
+    void *item;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = load_house(req, c, http_param_int(req, "id"), &h);
+    item = arena_alloc(req->arena, k->size);
+    rc = load_place(req, c, k, http_param_int(req, "id"), item);
     if (!rc)
         rc = person_filter_in(req, &f);
-    if (!rc)
-        f.house_id = h.m.id;
-    return rc ? rc : send_people(req, c, &f);
+    if (rc)
+        return rc;
+    if (k->kind == W_HOUSE)
+        f.house_id = place_id(item);
+    else
+        f.building_id = place_id(item);
+    return send_people(req, c, &f);
 }
 
-static int handle_building_people(http_req *req)
+static int handle_place_people(http_req *req)
 {
-    db_conn *c = reader(req);
-    bd_filter f = {0};
-    bd_building b;
-    int rc;
-
-    if (!c)
-        return GR_EUNAVAIL;
-    rc = load_building(req, c, http_param_int(req, "id"), &b);
-    if (!rc)
-        rc = person_filter_in(req, &f);
-    if (!rc)
-        f.building_id = b.m.id;
-    return rc ? rc : send_people(req, c, &f);
+    return place_people(req, place_route(req));
 }
 
 /* ---- retire, history ---- */
 
-/* The entity of a route: "/api/v1/basedata/<collection>/...". */
-static const char *route_entity(const http_req *req)
-{
-    const char *p = req->route + strlen("/api/v1/basedata/");
-
-    if (strncmp(p, "buildings/", 10) == 0)
-        return "building";
-    if (strncmp(p, "houses/", 7) == 0)
-        return "house";
-    return "person";
-}
-
 static int load_meta(http_req *req, db_conn *c, const char *entity, int64_t id)
 {
-    bd_building b;
-    bd_house h;
+    const place_kind *k = place_of(entity);
     bd_person p;
 
-    if (strcmp(entity, "building") == 0)
-        return load_building(req, c, id, &b);
-    if (strcmp(entity, "house") == 0)
-        return load_house(req, c, id, &h);
+    if (k)
+        return load_place(req, c, k, id, arena_alloc(req->arena, k->size));
     return load_person(req, c, id, &p);
 }
 
@@ -844,17 +816,15 @@ static int handle_retire(http_req *req)
     json_t *body = NULL;
     int rc = http_read_body(req, f_retire, NF(f_retire), &body);
 
-    actor_of(req, &w.who);
+    bd_http_actor(req, &w.who);
     w.version = jv_int(body, "version", 0);
     json_decref(body);
     if (!rc)
         rc = db_write(req->db, write_fn, &w, &req->err);
     if (rc)
         return rc;
-    if (strcmp(entity, "building") == 0)
-        return send_building(req, 200, id);
-    if (strcmp(entity, "house") == 0)
-        return send_house(req, 200, id);
+    if (place_of(entity))
+        return send_place(req, place_of(entity), 200, id);
     return send_person(req, 200, id);
 }
 
@@ -862,7 +832,7 @@ static int handle_history(http_req *req)
 {
     const char *entity = route_entity(req);
     int64_t id = http_param_int(req, "id"), limit, after;
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *items = NULL;
     int more = 0, rc;
 
@@ -886,7 +856,7 @@ static int handle_history(http_req *req)
 
 static int handle_prefill(http_req *req)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     bd_prefill_out out;
     bd_person p;
     json_t *members, *o;
@@ -896,7 +866,7 @@ static int handle_prefill(http_req *req)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = http_query_int(req, "person_id", 1, (int64_t)ID_MAX, 0, &person_id);
+    rc = http_query_int(req, "person_id", 1, (int64_t)BD_ID_MAX, 0, &person_id);
     if (!rc && !person_id)
         rc = err_set(&req->err, GR_EINVAL, "person_id", "is required");
     if (!rc)
@@ -910,24 +880,24 @@ static int handle_prefill(http_req *req)
         json_array_append_new(members, json_pack("{s:I, s:s, s:o}", "person_id",
                                                  (json_int_t)out.members[i].person_id, "name",
                                                  out.members[i].name_hint, "relation",
-                                                 str_or_null(out.members[i].relation)));
+                                                 bd_json_str_or_null(out.members[i].relation)));
     o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "person_id",
                   (json_int_t)out.person_id, "house_id", http_json_id(out.house_id), "building_id",
-                  http_json_id(out.building_id), "address", str_or_null(out.address), "grid_id",
-                  http_json_id(out.grid_id), "community_id", http_json_id(out.community_id),
-                  "street_id", http_json_id(out.street_id), "household", members);
+                  http_json_id(out.building_id), "address", bd_json_str_or_null(out.address),
+                  "grid_id", http_json_id(out.grid_id), "community_id",
+                  http_json_id(out.community_id), "street_id", http_json_id(out.street_id),
+                  "household", members);
     return http_send_json(req, 200, o);
 }
 
 void bd_api_register(http_router *r)
 {
     static const char *const coll[] = {"buildings", "houses", "people"};
-    static const http_handler create[] = {handle_building_create, handle_house_create,
+    static const http_handler create[] = {handle_place_create, handle_place_create,
                                           handle_person_create};
-    static const http_handler list[] = {handle_building_list, handle_house_list,
-                                        handle_person_list};
-    static const http_handler get[] = {handle_building_get, handle_house_get, handle_person_get};
-    static const http_handler patch[] = {handle_building_patch, handle_house_patch,
+    static const http_handler list[] = {handle_place_list, handle_place_list, handle_person_list};
+    static const http_handler get[] = {handle_place_get, handle_place_get, handle_person_get};
+    static const http_handler patch[] = {handle_place_patch, handle_place_patch,
                                          handle_person_patch};
     char p[128];
     size_t i;
@@ -944,9 +914,9 @@ void bd_api_register(http_router *r)
         snprintf(p, sizeof(p), "/api/v1/basedata/%s/{id:int}/history", coll[i]);
         http_route(r, "GET", p, handle_history, "basedata.read");
     }
-    http_route(r, "GET", "/api/v1/basedata/houses/{id:int}/people", handle_house_people,
+    http_route(r, "GET", "/api/v1/basedata/houses/{id:int}/people", handle_place_people,
                "basedata.read");
-    http_route(r, "GET", "/api/v1/basedata/buildings/{id:int}/people", handle_building_people,
+    http_route(r, "GET", "/api/v1/basedata/buildings/{id:int}/people", handle_place_people,
                "basedata.read");
     http_route(r, "GET", "/api/v1/basedata/prefill", handle_prefill, "basedata.read");
 }

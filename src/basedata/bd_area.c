@@ -12,7 +12,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "geo/coord.h"
-#include "geo/geos_internal.h"
+#include "geo/shape.h"
 #include "org/org.h"
 
 #include <math.h>
@@ -24,13 +24,6 @@
 static const char *const chain_cols[5] = {"city_id", "district_id", "street_id", "community_id",
                                           "grid_id"};
 
-/* The GEOS side of a polygon area; it must not move after geo_geos_init. */
-typedef struct area_geo {
-    struct geo_geos g;
-    GEOSGeometry *geom;
-    const GEOSPreparedGeometry *prep;
-} area_geo;
-
 /* Metres per degree of latitude on the sphere geo_distance_m uses. */
 #define M_PER_DEG 111195.08
 /* Widens bounding boxes: the R*Trees store 32-bit floats rounded outwards. */
@@ -38,16 +31,7 @@ typedef struct area_geo {
 
 void bd_area_free(bd_area *a)
 {
-    area_geo *ag = a->geo;
-
-    if (ag) {
-        if (ag->prep)
-            GEOSPreparedGeom_destroy_r(ag->g.ctx, ag->prep);
-        if (ag->geom)
-            GEOSGeom_destroy_r(ag->g.ctx, ag->geom);
-        geo_geos_finish(&ag->g);
-        free(ag);
-    }
+    geo_shape_free(a->geo);
     a->geo = NULL;
 }
 
@@ -87,11 +71,10 @@ static void coords_to_wgs84(json_t *v, geo_crs crs, int depth)
 int bd_area_parse_polygon(const char *text, size_t len, const char *crs_name, const char *field,
                           bd_area *out, gr_err *err)
 {
-    area_geo *ag = NULL;
+    geo_shape *shape = NULL;
     json_t *root = NULL;
     char *conv = NULL;
     geo_crs crs;
-    double x0, y0, x1, y1;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -109,26 +92,11 @@ int bd_area_parse_polygon(const char *text, size_t len, const char *crs_name, co
         text = conv;
         len = strlen(conv);
     }
-    ag = calloc(1, sizeof(*ag));
-    if (!ag || geo_geos_init(&ag->g)) {
-        free(ag);
-        ag = NULL;
-        rc = err_set(err, GR_EINTERNAL, field, "out of memory");
-        goto out;
-    }
-    out->geo = ag;
     out->kind = BD_AREA_POLYGON;
-    if ((rc = geo_geojson_read(&ag->g, text, len, field, &ag->geom, err)) != 0)
+    if ((rc = geo_shape_read(text, len, field, &shape, err)) != 0)
         goto out;
-    ag->prep = GEOSPrepare_r(ag->g.ctx, ag->geom);
-    if (!ag->prep || !GEOSGeom_getExtent_r(ag->g.ctx, ag->geom, &x0, &y0, &x1, &y1)) {
-        rc = err_set(err, GR_EINTERNAL, field, "cannot prepare the polygon: %s", ag->g.msg);
-        goto out;
-    }
-    out->min_lon = x0;
-    out->min_lat = y0;
-    out->max_lon = x1;
-    out->max_lat = y1;
+    out->geo = shape;
+    geo_shape_extent(shape, &out->min_lon, &out->min_lat, &out->max_lon, &out->max_lat);
 out:
     free(conv);
     json_decref(root);
@@ -228,24 +196,14 @@ int bd_area_unit(db_conn *c, int64_t unit, const char *field, bd_area *out, gr_e
 
 int bd_area_contains(const bd_area *a, double lat, double lon)
 {
-    const area_geo *ag = a->geo;
-    GEOSGeometry *pt;
-    char in;
-
     if (!isfinite(lat) || !isfinite(lon) || lat < a->min_lat || lat > a->max_lat ||
         lon < a->min_lon || lon > a->max_lon)
         return 0;
     if (a->kind == BD_AREA_CIRCLE)
         return geo_distance_m(a->lat, a->lon, lat, lon) <= a->radius_m;
-    if (a->kind != BD_AREA_POLYGON || !ag || !ag->prep)
+    if (a->kind != BD_AREA_POLYGON || !a->geo)
         return 0;
-    pt = GEOSGeom_createPointFromXY_r(ag->g.ctx, lon, lat);
-    if (!pt)
-        return 0;
-    /* Intersects rather than contains: a point on the drawn edge is inside. */
-    in = GEOSPreparedIntersects_r(ag->g.ctx, ag->prep, pt);
-    GEOSGeom_destroy_r(ag->g.ctx, pt);
-    return in == 1;
+    return geo_shape_contains(a->geo, lat, lon);
 }
 
 /* Whether a drawn area meets the scope unit's boundary (1 when the unit has
@@ -253,9 +211,6 @@ int bd_area_contains(const bd_area *a, double lat, double lon)
 static int drawn_meets_scope(db_conn *c, const bd_area *a, int64_t scope, gr_err *err)
 {
     db_stmt *st = db_prepare(c, "SELECT boundary FROM org_units WHERE id = ?", err);
-    struct geo_geos own;
-    struct geo_geos *g = NULL;
-    GEOSGeometry *bound = NULL, *rect = NULL;
     gr_err perr = {0};
     const char *text;
     int rc, meets = 1;
@@ -266,34 +221,13 @@ static int drawn_meets_scope(db_conn *c, const bd_area *a, int64_t scope, gr_err
     rc = db_step(st, err);
     if (rc != DB_ROW || !(text = db_col_text(st, 0)))
         goto out;
-    if (a->kind == BD_AREA_POLYGON) {
-        g = &((area_geo *)a->geo)->g;
-    } else if (geo_geos_init(&own) == 0) {
-        g = &own;
-    } else {
-        rc = err_set(err, GR_EINTERNAL, "", "out of memory");
-        goto out;
-    }
-    /* A stored boundary that no longer reads decides nothing. */
-    if (geo_geojson_read(g, text, strlen(text), "boundary", &bound, &perr))
-        goto out;
-    if (a->kind == BD_AREA_POLYGON) {
-        meets = GEOSIntersects_r(g->ctx, ((area_geo *)a->geo)->geom, bound) == 1;
-    } else {
-        /* The circle's bounding box: a little generous, never too strict. */
-        rect = GEOSGeom_createRectangle_r(g->ctx, a->min_lon, a->min_lat, a->max_lon, a->max_lat);
-        meets = !rect || GEOSIntersects_r(g->ctx, rect, bound) == 1;
-    }
+    /* A circle is tested by its bounding box: a little generous, never too
+     * strict. A stored boundary that no longer reads decides nothing. */
+    if (geo_shape_meets(a->kind == BD_AREA_POLYGON ? a->geo : NULL, a->min_lon, a->min_lat,
+                        a->max_lon, a->max_lat, text, strlen(text), "boundary", &meets, &perr))
+        meets = 1;
 out:
     db_done(st);
-    if (g) {
-        if (rect)
-            GEOSGeom_destroy_r(g->ctx, rect);
-        if (bound)
-            GEOSGeom_destroy_r(g->ctx, bound);
-        if (g == &own)
-            geo_geos_finish(&own);
-    }
     return rc < 0 ? rc : meets;
 }
 

@@ -23,6 +23,7 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "db/db.h"
+#include "geo/shape.h"
 #include "http/http.h"
 
 #include <jansson.h>
@@ -37,11 +38,11 @@ typedef enum { BD_AREA_NONE = 0, BD_AREA_POLYGON, BD_AREA_CIRCLE, BD_AREA_UNIT }
 
 typedef struct bd_area {
     bd_area_kind kind;
-    /* A drawn area: its bounding box (WGS-84) and, for a polygon, the GEOS
-     * state and prepared geometry (private to bd_area.c). */
+    /* A drawn area: its bounding box (WGS-84) and, for a polygon, the
+     * prepared shape (owned: bd_area_free). */
     double min_lat, max_lat, min_lon, max_lon;
     double lat, lon, radius_m; /* the circle */
-    void *geo;
+    geo_shape *geo;
     /* A unit area: the unit, its chain (city .. grid) and its level in the
      * chain (0 city .. 4 grid); unit 0 after bd_area_scope: everything (a
      * caller without a scope and no area). */
@@ -58,7 +59,7 @@ typedef struct bd_area {
 
 /* A GeoJSON Polygon or MultiPolygon (text, need not be NUL-terminated) in
  * crs ("wgs84", "gcj02", "bd09"; NULL: wgs84), converted to WGS-84 and
- * validated (geo_geojson_read: GEOSisValid, ranges, vertex count). GR_EINVAL
+ * validated (geo_shape_read: GEOSisValid, ranges, vertex count). GR_EINVAL
  * naming field, or "crs", with the reason. */
 int bd_area_parse_polygon(const char *text, size_t len, const char *crs, const char *field,
                           bd_area *out, gr_err *err);

@@ -5,6 +5,7 @@
  * docs/basedata.md, "Area queries, the emergency view and statistics".
  */
 #include "basedata/bd_area.h"
+#include "basedata/bd_http.h"
 
 #include "geo/coord.h"
 #include "privacy/audit.h"
@@ -14,16 +15,6 @@
 #include <string.h>
 
 enum { PAGE_DEFAULT = 50, PAGE_MAX = 500 };
-#define ID_MAX 9e15
-
-static db_conn *reader(http_req *req)
-{
-    db_conn *c = db_reader(req->db);
-
-    if (!c)
-        err_set(&req->err, GR_EUNAVAIL, "", "the database is not available");
-    return c;
-}
 
 /* The area of a GET: polygon (GeoJSON text), near + radius, or unit_id, in
  * crs; none of them: the caller's scope, unless required. Then intersected
@@ -65,19 +56,6 @@ static int area_from_query(http_req *req, db_conn *c, int required, bd_area *a)
     return rc;
 }
 
-static json_t *tags_json(const char *tags)
-{
-    json_t *arr = json_array();
-    const char *s = tags, *e;
-
-    while (s && *s) {
-        e = strchr(s, ',');
-        json_array_append_new(arr, e ? json_stringn(s, (size_t)(e - s)) : json_string(s));
-        s = e ? e + 1 : NULL;
-    }
-    return arr;
-}
-
 static json_t *person_json(const void *item)
 {
     const bd_area_person *p = item;
@@ -85,13 +63,13 @@ static json_t *person_json(const void *item)
     return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:b}", "id", (json_int_t)p->id,
                      "name", p->name_hint, "sex", p->sex, "birth_date", p->birth_date, "residency",
                      p->residency, "house_id", http_json_id(p->house_id), "building_id",
-                     http_json_id(p->building_id), "care_tags", tags_json(p->care_tags), "masked",
-                     1);
+                     http_json_id(p->building_id), "care_tags", bd_json_list(p->care_tags),
+                     "masked", 1);
 }
 
 static int handle_people(http_req *req)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     bd_area_person *items = NULL;
     int64_t limit, after;
     size_t n = 0;
@@ -115,7 +93,7 @@ static int handle_people(http_req *req)
 
 static int handle_summary(http_req *req)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *out = NULL;
     char today[11];
     bd_area a;
@@ -137,7 +115,7 @@ static int handle_summary(http_req *req)
 
 static int handle_stats(http_req *req)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *out = NULL;
     int64_t unit = 0;
     char today[11];
@@ -166,7 +144,7 @@ static int handle_stats(http_req *req)
 static const jv_field f_emergency[] = {
     {"area", JV_OBJECT, 0, 0, 0, 0},      {"crs", JV_STRING, 0, 0, 1, 8},
     {"lat", JV_NUMBER, 0, 0, -90, 90},    {"lon", JV_NUMBER, 0, 0, -180, 180},
-    {"radius", JV_NUMBER, 0, 0, 0, 5000}, {"unit_id", JV_INT, 0, 0, 1, ID_MAX},
+    {"radius", JV_NUMBER, 0, 0, 0, 5000}, {"unit_id", JV_INT, 0, 0, 1, BD_ID_MAX},
     {"purpose", JV_STRING, 1, 0, 1, 200},
 };
 
@@ -217,7 +195,7 @@ static int area_from_body(http_req *req, db_conn *c, json_t *body, bd_area *a, c
 
 static int handle_emergency(http_req *req)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *body = NULL, *out = NULL;
     const char *field = "area", *purpose;
     bd_area a;

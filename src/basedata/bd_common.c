@@ -139,6 +139,22 @@ int bd_enum_check(const char *s, const char *const (*codes)[2], size_t n, const 
 
 #define META_READ_COLS 13
 
+int bd_read_id(db_conn *c, arena *a, const char *sql, int64_t id, db_row_reader read, void *out,
+               const char *what, gr_err *err)
+{
+    db_stmt *st = db_prepare(c, sql, err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, id);
+    rc = db_read_one(st, a, read, out, err);
+    db_done(st);
+    if (rc == GR_ENOTFOUND)
+        return err_set(err, GR_ENOTFOUND, "id", "no %s with id %lld", what, (long long)id);
+    return rc;
+}
+
 void bd_meta_read(db_stmt *st, bd_meta *m)
 {
     int i;
@@ -224,6 +240,16 @@ int bd_meta_prepare(db_conn *c, const bd_actor *who, const bd_meta *old, bd_meta
                 m->steward_user_id != old->steward_user_id))
         rc = bd_steward_fill(c, who, m, err);
     return rc;
+}
+
+int bd_write_allowed(db_conn *c, const bd_actor *who, int is_new, const bd_meta *old, bd_meta *m,
+                     gr_err *err)
+{
+    int rc = is_new ? 0 : bd_scope_check(c, who, old, err);
+
+    if (!rc)
+        rc = bd_scope_check(c, who, m, err);
+    return rc ? rc : bd_meta_prepare(c, who, old, m, err);
 }
 
 int bd_history_write(db_conn *c, const bd_actor *who, const char *entity, const bd_meta *m,

@@ -74,6 +74,10 @@ int bd_enum_check(const char *s, const char *const (*codes)[2], size_t n, const 
 /* Reads columns 0..12 (BD_META_COLS); source is valid until the next step
  * (callers copy it). */
 void bd_meta_read(db_stmt *st, bd_meta *m);
+/* The one row sql (with one parameter, the id) selects, through read;
+ * GR_ENOTFOUND naming "id" ("no <what> with id N") when there is none. */
+int bd_read_id(db_conn *c, arena *a, const char *sql, int64_t id, db_row_reader read, void *out,
+               const char *what, gr_err *err);
 void bd_meta_bind(db_stmt *st, int first, const bd_meta *m);
 /* Adds the changed steward and grid to a history's changes. */
 void bd_meta_diff(json_t *ch, const bd_meta *old, const bd_meta *new_);
@@ -87,6 +91,10 @@ int bd_version_check(const bd_meta *old, int64_t version, gr_err *err);
 /* The meta of a write over old (zeroed for a new record): version, times,
  * source, and the steward checked when new or changed. */
 int bd_meta_prepare(db_conn *c, const bd_actor *who, const bd_meta *old, bd_meta *m, gr_err *err);
+/* Whether who may write m over old (is_new: there is no old): their scope
+ * covers both, checked before the meta is prepared (bd_meta_prepare). */
+int bd_write_allowed(db_conn *c, const bd_actor *who, int is_new, const bd_meta *old, bd_meta *m,
+                     gr_err *err);
 /* The history row of m's new version ("create" when is_new, else "update"). */
 int bd_history_write(db_conn *c, const bd_actor *who, const char *entity, const bd_meta *m,
                      int is_new, json_t *ch, gr_err *err);

@@ -70,17 +70,8 @@ static void person_read(db_stmt *st, arena *a, void *out)
 
 int bd_person_get(db_conn *c, arena *a, int64_t id, bd_person *out, gr_err *err)
 {
-    db_stmt *st = db_prepare(c, "SELECT " PERSON_COLS " FROM bd_people WHERE id = ?", err);
-    int rc;
-
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, id);
-    rc = db_read_one(st, a, person_read, out, err);
-    db_done(st);
-    if (rc == GR_ENOTFOUND)
-        return err_set(err, GR_ENOTFOUND, "id", "no person with id %lld", (long long)id);
-    return rc;
+    return bd_read_id(c, a, "SELECT " PERSON_COLS " FROM bd_people WHERE id = ?", id, person_read,
+                      out, "person", err);
 }
 
 static unsigned char *blob_dup(arena *a, db_stmt *st, int i, size_t *len)
@@ -530,12 +521,8 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
         rc = fields_in(a, in, &r.p, err);
     if (!rc)
         rc = person_place(c, a, who, &r.p, err);
-    if (!rc && !is_new)
-        rc = bd_scope_check(c, who, &old.p.m, err);
     if (!rc)
-        rc = bd_scope_check(c, who, &r.p.m, err);
-    if (!rc)
-        rc = bd_meta_prepare(c, who, &old.p.m, &r.p.m, err);
+        rc = bd_write_allowed(c, who, is_new, &old.p.m, &r.p.m, err);
     if (rc)
         goto out;
     r.p.m.id = *id;

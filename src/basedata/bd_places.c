@@ -74,32 +74,16 @@ static void house_read(db_stmt *st, arena *a, void *out)
     h->occupancy = db_col_textdup(st, 20, a);
 }
 
-static int get_one(db_conn *c, arena *a, const char *sql, int64_t id, db_row_reader read, void *out,
-                   const char *what, gr_err *err)
-{
-    db_stmt *st = db_prepare(c, sql, err);
-    int rc;
-
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, id);
-    rc = db_read_one(st, a, read, out, err);
-    db_done(st);
-    if (rc == GR_ENOTFOUND)
-        return err_set(err, GR_ENOTFOUND, "id", "no %s with id %lld", what, (long long)id);
-    return rc;
-}
-
 int bd_building_get(db_conn *c, arena *a, int64_t id, bd_building *out, gr_err *err)
 {
-    return get_one(c, a, "SELECT " BUILDING_COLS " FROM bd_buildings WHERE id = ?", id,
-                   building_read, out, "building", err);
+    return bd_read_id(c, a, "SELECT " BUILDING_COLS " FROM bd_buildings WHERE id = ?", id,
+                      building_read, out, "building", err);
 }
 
 int bd_house_get(db_conn *c, arena *a, int64_t id, bd_house *out, gr_err *err)
 {
-    return get_one(c, a, "SELECT " HOUSE_COLS " FROM bd_houses WHERE id = ?", id, house_read, out,
-                   "house", err);
+    return bd_read_id(c, a, "SELECT " HOUSE_COLS " FROM bd_houses WHERE id = ?", id, house_read,
+                      out, "house", err);
 }
 
 /* ---- checks ---- */
@@ -289,13 +273,9 @@ static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who
         rc = bd_building_get(c, a, *id, &old, err);
         if (!rc)
             rc = bd_version_check(&old.m, version, err);
-        if (!rc)
-            rc = bd_scope_check(c, who, &old.m, err);
     }
     if (!rc)
-        rc = bd_scope_check(c, who, &in->m, err);
-    if (!rc)
-        rc = bd_meta_prepare(c, who, &old.m, &in->m, err);
+        rc = bd_write_allowed(c, who, is_new, &old.m, &in->m, err);
     if (rc)
         goto out;
     in->m.id = *id;
@@ -397,13 +377,9 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
         rc = bd_house_get(c, a, *id, &old, err);
         if (!rc)
             rc = bd_version_check(&old.m, version, err);
-        if (!rc)
-            rc = bd_scope_check(c, who, &old.m, err);
     }
     if (!rc)
-        rc = bd_scope_check(c, who, &in->m, err);
-    if (!rc)
-        rc = bd_meta_prepare(c, who, &old.m, &in->m, err);
+        rc = bd_write_allowed(c, who, is_new, &old.m, &in->m, err);
     if (rc)
         goto out;
     in->m.id = *id;
@@ -451,20 +427,44 @@ static int scope_sql(db_conn *c, arena *a, int64_t scope, const char **where, gr
     return 0;
 }
 
-static int list_run(db_conn *c, arena *a, const char *sql, const bd_filter *f, const int64_t *args,
-                    size_t nargs, size_t size, db_row_reader read, void **out, size_t *n, int *more,
-                    gr_err *err)
+/* A filter of a list: "AND col = ?" with its value, when it is set. */
+static void where_add(arena *a, const char **where, const char *col, int64_t v, int64_t *args,
+                      size_t *k)
 {
-    db_stmt *st = db_prepare(c, sql, err);
-    size_t i;
-    int rc;
+    if (!v)
+        return;
+    *where = arena_printf(a, "%s AND %s = ?", *where, col);
+    args[(*k)++] = v;
+}
 
+/* One page of cols from table: what every place list shares (retired rows,
+ * the scope, grid and community), plus building_id where the table has one. */
+static int list_run(db_conn *c, arena *a, const char *cols, const char *table, const bd_filter *f,
+                    int by_building, size_t size, db_row_reader read, void **out, size_t *n,
+                    int *more, gr_err *err)
+{
+    const char *where = f->include_retired ? "1" : "retired_at IS NULL";
+    int64_t args[3];
+    size_t i, k = 0;
+    db_stmt *st;
+    int rc = scope_sql(c, a, f->scope, &where, err);
+
+    if (rc)
+        return rc;
+    where_add(a, &where, "grid_id", f->grid_id, args, &k);
+    where_add(a, &where, "community_id", f->community_id, args, &k);
+    if (by_building)
+        where_add(a, &where, "building_id", f->building_id, args, &k);
+    st = db_prepare(c,
+                    arena_printf(a, "SELECT %s FROM %s WHERE %s AND id > ? ORDER BY id LIMIT ?",
+                                 cols, table, where),
+                    err);
     if (!st)
         return GR_EINTERNAL;
-    for (i = 0; i < nargs; i++)
+    for (i = 0; i < k; i++)
         db_bind_int(st, (int)i + 1, args[i]);
-    db_bind_int(st, (int)nargs + 1, f->after);
-    db_bind_int(st, (int)nargs + 2, f->limit + 1);
+    db_bind_int(st, (int)k + 1, f->after);
+    db_bind_int(st, (int)k + 2, f->limit + 1);
     rc = db_read_page(st, a, f->limit, size, read, out, n, more, err);
     db_done(st);
     return rc;
@@ -473,57 +473,15 @@ static int list_run(db_conn *c, arena *a, const char *sql, const bd_filter *f, c
 int bd_building_list(db_conn *c, arena *a, const bd_filter *f, bd_building **out, size_t *n,
                      int *more, gr_err *err)
 {
-    const char *where = f->include_retired ? "1" : "retired_at IS NULL";
-    int64_t args[2];
-    size_t k = 0;
-    int rc = scope_sql(c, a, f->scope, &where, err);
-
-    if (rc)
-        return rc;
-    if (f->grid_id) {
-        where = arena_printf(a, "%s AND grid_id = ?", where);
-        args[k++] = f->grid_id;
-    }
-    if (f->community_id) {
-        where = arena_printf(a, "%s AND community_id = ?", where);
-        args[k++] = f->community_id;
-    }
-    return list_run(c, a,
-                    arena_printf(a,
-                                 "SELECT " BUILDING_COLS " FROM bd_buildings WHERE %s AND id > ? "
-                                 "ORDER BY id LIMIT ?",
-                                 where),
-                    f, args, k, sizeof(**out), building_read, (void **)out, n, more, err);
+    return list_run(c, a, BUILDING_COLS, "bd_buildings", f, 0, sizeof(**out), building_read,
+                    (void **)out, n, more, err);
 }
 
 int bd_house_list(db_conn *c, arena *a, const bd_filter *f, bd_house **out, size_t *n, int *more,
                   gr_err *err)
 {
-    const char *where = f->include_retired ? "1" : "retired_at IS NULL";
-    int64_t args[3];
-    size_t k = 0;
-    int rc = scope_sql(c, a, f->scope, &where, err);
-
-    if (rc)
-        return rc;
-    if (f->grid_id) {
-        where = arena_printf(a, "%s AND grid_id = ?", where);
-        args[k++] = f->grid_id;
-    }
-    if (f->community_id) {
-        where = arena_printf(a, "%s AND community_id = ?", where);
-        args[k++] = f->community_id;
-    }
-    if (f->building_id) {
-        where = arena_printf(a, "%s AND building_id = ?", where);
-        args[k++] = f->building_id;
-    }
-    return list_run(c, a,
-                    arena_printf(a,
-                                 "SELECT " HOUSE_COLS " FROM bd_houses WHERE %s AND id > ? "
-                                 "ORDER BY id LIMIT ?",
-                                 where),
-                    f, args, k, sizeof(**out), house_read, (void **)out, n, more, err);
+    return list_run(c, a, HOUSE_COLS, "bd_houses", f, 1, sizeof(**out), house_read, (void **)out, n,
+                    more, err);
 }
 
 /* ---- natural keys (import) ---- */

@@ -1,6 +1,7 @@
 /* Data-sharing applications: the model (see bd_share.h and docs/basedata.md). */
 #include "basedata/bd_share.h"
 #include "basedata/bd_model.h"
+#include "basedata/bd_http.h"
 #include "basedata/bd_units.h"
 
 #include "base/buf.h"
@@ -605,14 +606,9 @@ static void app_read(db_stmt *st, arena *a, void *out)
 
 int bd_share_get(db_conn *c, arena *a, int64_t id, bd_share_app *out, gr_err *err)
 {
-    db_stmt *st = db_prepare(c, "SELECT " APP_COLS " WHERE id = ?", err);
-    int rc;
+    int rc =
+        bd_read_id(c, a, "SELECT " APP_COLS " WHERE id = ?", id, app_read, out, "application", err);
 
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, id);
-    rc = db_read_one(st, a, app_read, out, err);
-    db_done(st);
     if (rc == GR_ENOTFOUND)
         err_set(err, GR_ENOTFOUND, "id", "there is no such application");
     return rc;
@@ -722,19 +718,6 @@ int bd_share_resolve(gr_ctx *ctx, db_conn *c, arena *a, const char *token, int64
     return bd_share_period_check(out, now, err);
 }
 
-static json_t *tags_json(const char *tags)
-{
-    json_t *v = json_array();
-    const char *s = tags, *e;
-
-    while (s && *s) {
-        e = strchr(s, ',');
-        json_array_append_new(v, e ? json_stringn(s, (size_t)(e - s)) : json_string(s));
-        s = e ? e + 1 : NULL;
-    }
-    return v;
-}
-
 /* The value of a sealed column in clear. */
 static json_t *unseal(gr_ctx *ctx, db_stmt *st, int i, const char *ad, gr_err *err, int *rc)
 {
@@ -830,7 +813,7 @@ int bd_share_read(gr_ctx *ctx, db_conn *c, arena *a, const bd_share_app *app, in
             else if (f->kind == K_REAL)
                 v = json_real(db_col_double(st, p));
             else
-                v = tags_json(db_col_text(st, p));
+                v = bd_json_list(db_col_text(st, p));
             json_object_set_new(o, f->name, v);
         }
         json_array_append_new(*items, o);

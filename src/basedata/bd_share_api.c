@@ -4,6 +4,7 @@
  * GET /api/v1/share/{entity}.
  */
 #include "basedata/bd_share.h"
+#include "basedata/bd_http.h"
 
 #include "base/timeutil.h"
 #include "org/org.h"
@@ -12,41 +13,6 @@
 #include <strings.h>
 
 enum { PAGE_DEFAULT = 50, PAGE_MAX = 500 };
-#define ID_MAX 9e15
-
-static db_conn *reader(http_req *req)
-{
-    db_conn *c = db_reader(req->db);
-
-    if (!c)
-        err_set(&req->err, GR_EUNAVAIL, "", "the database is not available");
-    return c;
-}
-
-static void actor_of(const http_req *req, bd_actor *who)
-{
-    who->user_id = req->who.user_id;
-    who->role = req->who.role;
-    who->scope_org_id = req->who.scope_org_id;
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *fields_json(const char *list)
-{
-    json_t *v = json_array();
-    const char *s = list, *e;
-
-    while (s && *s) {
-        e = strchr(s, ',');
-        json_array_append_new(v, e ? json_stringn(s, (size_t)(e - s)) : json_string(s));
-        s = e ? e + 1 : NULL;
-    }
-    return v;
-}
 
 static json_t *app_json(const void *item)
 {
@@ -56,13 +22,14 @@ static json_t *app_json(const void *item)
         "{s:I, s:I, s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:o, "
         "s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
         "id", (json_int_t)p->id, "version", (json_int_t)p->version, "org_name", p->org_name,
-        "org_uscc", p->org_uscc, "entity", p->entity, "fields", fields_json(p->fields), "personal",
-        p->personal, "legal_basis", str_or_null(p->legal_basis), "area_id", (json_int_t)p->area_id,
-        "purpose", p->purpose, "period_from", p->period_from, "period_to", p->period_to, "state",
-        p->state, "granted_personal", str_or_null(p->granted_personal), "reason",
-        str_or_null(p->reason), "filed_by", (json_int_t)p->filed_by, "decided_by",
-        http_json_id(p->decided_by), "decided_at", http_json_time(p->decided_at), "revoked_by",
-        http_json_id(p->revoked_by), "revoked_at", http_json_time(p->revoked_at), "last_read_at",
+        "org_uscc", p->org_uscc, "entity", p->entity, "fields", bd_json_list(p->fields), "personal",
+        p->personal, "legal_basis", bd_json_str_or_null(p->legal_basis), "area_id",
+        (json_int_t)p->area_id, "purpose", p->purpose, "period_from", p->period_from, "period_to",
+        p->period_to, "state", p->state, "granted_personal",
+        bd_json_str_or_null(p->granted_personal), "reason", bd_json_str_or_null(p->reason),
+        "filed_by", (json_int_t)p->filed_by, "decided_by", http_json_id(p->decided_by),
+        "decided_at", http_json_time(p->decided_at), "revoked_by", http_json_id(p->revoked_by),
+        "revoked_at", http_json_time(p->revoked_at), "last_read_at",
         http_json_time(p->last_read_at), "reads", (json_int_t)p->reads, "created_at",
         http_json_time(p->created_at), "updated_at", http_json_time(p->updated_at), "valid_until",
         http_json_time(p->valid_until));
@@ -77,7 +44,7 @@ static int handle_apply(http_req *req)
         {"fields", JV_ARRAY, 1, 0, 0, 0},
         {"personal", JV_STRING, 0, 1, 1, 16},
         {"legal_basis", JV_STRING, 0, 1, 1, BD_SHARE_TEXT_MAX},
-        {"area_id", JV_INT, 1, 0, 1, ID_MAX},
+        {"area_id", JV_INT, 1, 0, 1, BD_ID_MAX},
         {"purpose", JV_STRING, 1, 0, 1, BD_SHARE_TEXT_MAX},
         {"period_from", JV_STRING, 1, 0, 1, 10},
         {"period_to", JV_STRING, 1, 0, 1, 10},
@@ -117,7 +84,7 @@ static int handle_apply(http_req *req)
         }
         in.fields[in.nfields++] = json_string_value(f);
     }
-    actor_of(req, &who);
+    bd_http_actor(req, &who);
     rc = bd_share_apply(req->ctx, &who, &in, &id, &req->err);
     if (rc)
         goto out;
@@ -148,7 +115,7 @@ static int handle_list(http_req *req)
         strcmp(state, "refused") != 0 && strcmp(state, "revoked") != 0)
         return err_set(&req->err, GR_EINVAL, "state",
                        "must be pending, approved, refused or revoked");
-    if (!(c = reader(req)))
+    if (!(c = bd_http_reader(req)))
         return GR_EUNAVAIL;
     rc = bd_share_list(c, req->arena, req->who.scope_org_id, state, after, limit, &v, &n, &more,
                        &req->err);
@@ -176,7 +143,7 @@ static int handle_get(http_req *req)
     db_conn *c;
     int rc;
 
-    if (!(c = reader(req)))
+    if (!(c = bd_http_reader(req)))
         return GR_EUNAVAIL;
     rc = app_in_scope(req, c, &app);
     if (!rc)
@@ -222,7 +189,7 @@ static int handle_approve(http_req *req)
     rc = http_read_body(req, fields, 1, &body);
     if (rc)
         goto out;
-    actor_of(req, &who);
+    bd_http_actor(req, &who);
     rc = bd_share_approve(req->ctx, &who, http_param_int(req, "id"), jv_str(body, "personal"),
                           token, &req->err);
     if (rc)
@@ -244,7 +211,7 @@ static int with_reason(http_req *req, int revoke)
     rc = http_read_body(req, fields, 1, &body);
     if (rc)
         goto out;
-    actor_of(req, &who);
+    bd_http_actor(req, &who);
     rc = (revoke ? bd_share_revoke : bd_share_refuse)(req->ctx, &who, http_param_int(req, "id"),
                                                       jv_str(body, "reason"), &req->err);
     if (!rc)
@@ -287,7 +254,7 @@ static int handle_read(http_req *req)
     rc = http_page(req, PAGE_DEFAULT, PAGE_MAX, &limit, &after);
     if (rc)
         return rc;
-    if (!(c = reader(req)))
+    if (!(c = bd_http_reader(req)))
         return GR_EUNAVAIL;
     rc = bd_share_resolve(req->ctx, c, req->arena, authz, now, &app, &req->err);
     if (rc == GR_EAUTH)

@@ -324,23 +324,6 @@ static db_stmt *prepare_select(db_conn *c, const bd_unit_def *d, const char *whe
     return st;
 }
 
-static void meta_read(db_stmt *st, bd_meta *m)
-{
-    int i;
-
-    memset(m, 0, sizeof(*m));
-    m->id = db_col_int(st, 0);
-    m->version = db_col_int(st, 1);
-    m->steward_org_id = db_col_int(st, 2);
-    m->steward_user_id = db_col_int(st, 3);
-    m->source = db_col_text(st, 4);
-    for (i = 0; i < 5; i++)
-        m->chain[i] = db_col_int(st, 5 + i);
-    m->created_at = db_col_int(st, 10);
-    m->updated_at = db_col_int(st, 11);
-    m->retired_at = db_col_int(st, 12);
-}
-
 /* Reads the fields of the current row into v. The sealed field's hint goes
  * to v (masked) unless key is given: then its ciphertext is opened into v
  * and kept in r->enc. */
@@ -350,7 +333,7 @@ static int rec_read(db_stmt *st, const bd_unit_def *d, const unsigned char *key,
     int col = META_N, rc = 0;
     size_t i;
 
-    meta_read(st, &r->m);
+    bd_meta_read(st, &r->m);
     r->m.source = NULL;
     r->v = json_object();
     for (i = 0; i < d->ncols; i++) {
@@ -1133,7 +1116,7 @@ int bd_unit_meta(db_conn *c, const bd_unit_def *d, int64_t id, bd_meta *m, gr_er
     db_bind_int(st, 1, id);
     rc = db_step(st, err);
     if (rc == DB_ROW) {
-        meta_read(st, m);
+        bd_meta_read(st, m);
         m->source = NULL;
         rc = 0;
     } else if (rc == DB_DONE) {

@@ -4,6 +4,7 @@
  * out and the caller's scope; the rules live in bd_units.c and bd_import.c.
  */
 #include "basedata/bd_units.h"
+#include "basedata/bd_http.h"
 
 #include "base/csv.h"
 #include "base/log.h"
@@ -44,22 +45,11 @@ static const bd_unit_def *route_def(http_req *req)
 /* Who acts. A signed-in user without a place in the org tree has no area. */
 static int actor(http_req *req, bd_actor *who)
 {
-    who->user_id = req->who.user_id;
-    who->role = req->who.role;
-    who->scope_org_id = req->who.scope_org_id;
+    bd_http_actor(req, who);
     if (who->scope_org_id <= 0)
         return err_set(&req->err, GR_EFORBIDDEN, "",
                        "your account has no place in the org tree (no scope)");
     return 0;
-}
-
-static db_conn *reader(http_req *req)
-{
-    db_conn *c = db_reader(req->db);
-
-    if (!c)
-        err_set(&req->err, GR_EUNAVAIL, "", "the database does not answer");
-    return c;
 }
 
 struct write_arg {
@@ -84,7 +74,7 @@ static int write_fn(db_conn *c, void *arg, gr_err *err)
 static int send_record(http_req *req, const bd_unit_def *d, const bd_actor *who, int64_t id,
                        int status)
 {
-    db_conn *c = reader(req);
+    db_conn *c = bd_http_reader(req);
     json_t *o = NULL;
     char loc[96];
     int rc;
@@ -101,13 +91,40 @@ static int send_record(http_req *req, const bd_unit_def *d, const bd_actor *who,
     return http_send_json(req, status, o);
 }
 
+/* "source" says how the record came (collected, imported, shared): the
+ * operation's, not a column of the body. */
+static int source_take(http_req *req, json_t *body, const char **source)
+{
+    json_t *v = json_object_get(body, "source");
+
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return err_set(&req->err, GR_EINVAL, "source", "must be collected, imported or shared");
+    *source = arena_strdup(req->arena, json_string_value(v));
+    json_object_del(body, "source");
+    return 0;
+}
+
+/* Runs w on d as who, then answers the record as it now is. */
+static int write_send(http_req *req, const bd_unit_def *d, const bd_actor *who, struct write_arg *w,
+                      int status)
+{
+    int rc;
+
+    w->ctx = req->ctx;
+    w->d = d;
+    w->who = who;
+    rc = db_write(req->db, write_fn, w, &req->err);
+    return rc ? rc : send_record(req, d, who, w->id, status);
+}
+
 static int handle_create(http_req *req)
 {
     const bd_unit_def *d = route_def(req);
     struct write_arg w;
     bd_actor who;
     json_t *body = NULL;
-    const char *source;
     int rc;
 
     memset(&w, 0, sizeof(w));
@@ -120,21 +137,12 @@ static int handle_create(http_req *req)
         rc = err_set(&req->err, GR_EINVAL, "", "the body must be a JSON object");
         goto out;
     }
-    source = json_string_value(json_object_get(body, "source"));
-    if (json_object_get(body, "source") && !source) {
-        rc = err_set(&req->err, GR_EINVAL, "source", "must be collected, imported or shared");
+    rc = source_take(req, body, &w.op.source);
+    if (rc)
         goto out;
-    }
-    w.op.source = source ? arena_strdup(req->arena, source) : NULL;
-    json_object_del(body, "source");
-    w.ctx = req->ctx;
-    w.d = d;
-    w.who = &who;
     w.op.mode = BD_UNIT_CREATE;
     w.in = body;
-    rc = db_write(req->db, write_fn, &w, &req->err);
-    if (!rc)
-        rc = send_record(req, d, &who, w.id, 201);
+    rc = write_send(req, d, &who, &w, 201);
 out:
     json_decref(body);
     return rc;
@@ -170,25 +178,13 @@ static int handle_patch(http_req *req)
     }
     w.op.version = (int64_t)json_integer_value(v);
     json_object_del(body, "version");
-    if (json_object_get(body, "source")) {
-        const char *s = json_string_value(json_object_get(body, "source"));
-
-        if (!s) {
-            rc = err_set(&req->err, GR_EINVAL, "source", "must be collected, imported or shared");
-            goto out;
-        }
-        w.op.source = arena_strdup(req->arena, s);
-        json_object_del(body, "source");
-    }
-    w.ctx = req->ctx;
-    w.d = d;
-    w.who = &who;
+    rc = source_take(req, body, &w.op.source);
+    if (rc)
+        goto out;
     w.op.mode = BD_UNIT_UPDATE;
     w.in = body;
     w.id = http_param_int(req, "id");
-    rc = db_write(req->db, write_fn, &w, &req->err);
-    if (!rc)
-        rc = send_record(req, d, &who, w.id, 200);
+    rc = write_send(req, d, &who, &w, 200);
 out:
     json_decref(body);
     return rc;
@@ -209,15 +205,10 @@ static int handle_retire(http_req *req)
         rc = http_read_body(req, fields, 1, &body);
     if (rc)
         goto out;
-    w.ctx = req->ctx;
-    w.d = d;
-    w.who = &who;
     w.retire = 1;
     w.id = http_param_int(req, "id");
     w.version = jv_int(body, "version", 0);
-    rc = db_write(req->db, write_fn, &w, &req->err);
-    if (!rc)
-        rc = send_record(req, d, &who, w.id, 200);
+    rc = write_send(req, d, &who, &w, 200);
 out:
     json_decref(body);
     return rc;
@@ -238,7 +229,7 @@ static int handle_history(http_req *req)
         rc = http_page(req, PAGE_DEFAULT, PAGE_MAX, &limit, &after);
     if (rc)
         return rc;
-    if (!(c = reader(req)))
+    if (!(c = bd_http_reader(req)))
         return GR_EUNAVAIL;
     rc = bd_unit_meta(c, d, id, &m, &req->err);
     if (!rc)
@@ -349,7 +340,7 @@ static int handle_list(http_req *req)
         f.lon = v[1];
         f.radius_m = (double)radius;
     }
-    if (!(c = reader(req)))
+    if (!(c = bd_http_reader(req)))
         return GR_EUNAVAIL;
     rc = bd_unit_list(c, d, &f, &items, &more, &last, &req->err);
     if (rc)

@@ -413,3 +413,80 @@ const char *gr_jstr(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
 }
+
+int64_t gr_scope_of(const char *user)
+{
+    gr_client c;
+    gr_resp r;
+    int64_t id;
+
+    gr_login_demo(&c, user);
+    assert_int_equal(gr_get(&c, "/api/v1/auth/me", &r), 200);
+    id = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
+    gr_resp_free(&r);
+    gr_client_free(&c);
+    return id;
+}
+
+/* A grid's centroid can fall outside a concave grid; only a centroid that
+ * locates back to its own grid says which community it lies in. */
+static int grid_point_fits(gr_client *c, const json_t *unit, int64_t community, int want_in)
+{
+    json_t *cen = json_object_get(unit, "centroid");
+    char path[160];
+    gr_resp l;
+    int fits;
+
+    if (!json_is_object(cen))
+        return 0;
+    snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.7f&lon=%.7f",
+             json_real_value(json_object_get(cen, "lat")),
+             json_real_value(json_object_get(cen, "lon")));
+    fits = gr_get(c, path, &l) == 200 &&
+           gr_jint(json_object_get(l.json, "grid"), "id") == gr_jint(unit, "id") &&
+           (gr_jint(json_object_get(l.json, "community"), "id") == community) == want_in;
+    gr_resp_free(&l);
+    return fits;
+}
+
+void gr_grid_point(gr_client *c, int64_t community, int want_in, double *lat, double *lon)
+{
+    gr_resp r;
+    json_t *u, *cen;
+    size_t i;
+
+    assert_int_equal(gr_get(c, "/api/v1/org/units?kind=grid&limit=200", &r), 200);
+    json_array_foreach(json_object_get(r.json, "items"), i, u)
+    {
+        if (!grid_point_fits(c, u, community, want_in))
+            continue;
+        cen = json_object_get(u, "centroid");
+        *lat = json_real_value(json_object_get(cen, "lat"));
+        *lon = json_real_value(json_object_get(cen, "lon"));
+        gr_resp_free(&r);
+        return;
+    }
+    gr_resp_free(&r);
+    fail_msg("no grid %s the community", want_in ? "inside" : "outside");
+}
+
+json_t *gr_post(gr_client *c, const char *path, const char *body, long want)
+{
+    gr_resp r;
+    json_t *o;
+
+    if (gr_request(c, "POST", path, NULL, body, &r) != want)
+        fail_msg("POST %s: expected %ld, got %ld: %s", path, want, r.status, r.body);
+    o = json_incref(r.json);
+    gr_resp_free(&r);
+    return o;
+}
+
+int64_t gr_create(gr_client *c, const char *path, const char *body)
+{
+    json_t *o = gr_post(c, path, body, 201);
+    int64_t id = gr_jint(o, "id");
+
+    json_decref(o);
+    return id;
+}

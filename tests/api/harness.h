@@ -99,4 +99,16 @@ void gr_expect_problem(gr_client *c, const char *method, const char *path, const
 int64_t gr_jint(const json_t *o, const char *k);
 const char *gr_jstr(const json_t *o, const char *k);
 
+/* The scope_org_id of a demo account (from GET /api/v1/auth/me). */
+int64_t gr_scope_of(const char *user);
+/* The centroid of a grid (one that locates back to that grid) inside
+ * (want_in) or outside the org unit community; fails the test when there is
+ * none. */
+void gr_grid_point(gr_client *c, int64_t community, int want_in, double *lat, double *lon);
+/* POSTs body to path and fails the test unless the status is want; the
+ * answer's JSON (a new reference, NULL when there is none). */
+json_t *gr_post(gr_client *c, const char *path, const char *body, long want);
+/* gr_post expecting 201: the id of the record made. */
+int64_t gr_create(gr_client *c, const char *path, const char *body);
+
 #endif

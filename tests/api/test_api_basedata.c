@@ -18,68 +18,6 @@
 static const char *const ID1 = "11010519491231002X";
 static const char *const ID2 = "440524188001010014";
 
-static int64_t scope_of(const char *user)
-{
-    gr_client c;
-    gr_resp r;
-    int64_t id;
-
-    gr_login_demo(&c, user);
-    assert_int_equal(gr_get(&c, "/api/v1/auth/me", &r), 200);
-    id = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
-    gr_resp_free(&r);
-    gr_client_free(&c);
-    return id;
-}
-
-/* The centroid of a grid inside (want_in) or outside the community. */
-static void grid_point(gr_client *c, int64_t community, int want_in, double *lat, double *lon)
-{
-    gr_resp r, l;
-    json_t *u;
-    size_t i;
-    char path[160];
-
-    assert_int_equal(gr_get(c, "/api/v1/org/units?kind=grid&limit=100", &r), 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, u)
-    {
-        json_t *cen = json_object_get(u, "centroid");
-        int64_t in;
-        if (!json_is_object(cen))
-            continue;
-        snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.7f&lon=%.7f",
-                 json_real_value(json_object_get(cen, "lat")),
-                 json_real_value(json_object_get(cen, "lon")));
-        if (gr_get(c, path, &l) != 200) {
-            gr_resp_free(&l);
-            continue;
-        }
-        in = gr_jint(json_object_get(l.json, "community"), "id") == community;
-        if (gr_jint(json_object_get(l.json, "grid"), "id") == gr_jint(u, "id") && in == want_in) {
-            *lat = json_real_value(json_object_get(cen, "lat"));
-            *lon = json_real_value(json_object_get(cen, "lon"));
-            gr_resp_free(&l);
-            gr_resp_free(&r);
-            return;
-        }
-        gr_resp_free(&l);
-    }
-    gr_resp_free(&r);
-    fail_msg("no grid %s the community", want_in ? "inside" : "outside");
-}
-
-static int64_t create(gr_client *c, const char *path, const char *body)
-{
-    gr_resp r;
-    int64_t id;
-
-    if (gr_request(c, "POST", path, NULL, body, &r) != 201)
-        fail_msg("POST %s: %ld %s", path, r.status, r.body);
-    id = gr_jint(r.json, "id");
-    gr_resp_free(&r);
-    return id;
-}
-
 static char *building_body(const char *number, double lat, double lon)
 {
     static char body[512];
@@ -94,7 +32,7 @@ static char *building_body(const char *number, double lat, double lon)
 
 static void test_people_end_to_end(void **state)
 {
-    int64_t community = scope_of("community_worker"), b, h, p, out_b;
+    int64_t community = gr_scope_of("community_worker"), b, h, p, out_b;
     double ilat, ilon, olat, olon;
     gr_client steward, dept, worker, auditor;
     char path[256], body[512];
@@ -106,15 +44,15 @@ static void test_people_end_to_end(void **state)
     gr_login_demo(&dept, "department_staff");
     gr_login_demo(&worker, "community_worker");
     gr_login_demo(&auditor, "auditor");
-    grid_point(&steward, community, 1, &ilat, &ilon);
-    grid_point(&steward, community, 0, &olat, &olon);
+    gr_grid_point(&steward, community, 1, &ilat, &ilon);
+    gr_grid_point(&steward, community, 0, &olat, &olon);
 
-    b = create(&steward, "/api/v1/basedata/buildings", building_body("88号", ilat, ilon));
+    b = gr_create(&steward, "/api/v1/basedata/buildings", building_body("88号", ilat, ilon));
     snprintf(body, sizeof(body),
              "{\"building_id\":%lld,\"unit\":\"1单元\",\"floor\":2,\"room\":\"201\","
              "\"area_m2\":75.5,\"ownership\":\"private\"}",
              (long long)b);
-    h = create(&steward, "/api/v1/basedata/houses", body);
+    h = gr_create(&steward, "/api/v1/basedata/houses", body);
     snprintf(body, sizeof(body),
              "{\"name\":\"张三\",\"id_number\":\"%s\",\"phone\":\"13800138000\","
              "\"residency\":\"registered\",\"house_id\":%lld,\"relation\":\"householder\","
@@ -208,7 +146,7 @@ static void test_people_end_to_end(void **state)
     /* The community worker: nothing outside the community. */
     gr_expect_problem(&worker, "POST", "/api/v1/basedata/buildings",
                       building_body("89号", olat, olon), 403, "id");
-    out_b = create(&steward, "/api/v1/basedata/buildings", building_body("90号", olat, olon));
+    out_b = gr_create(&steward, "/api/v1/basedata/buildings", building_body("90号", olat, olon));
     assert_int_equal(gr_get(&worker, "/api/v1/basedata/buildings?limit=100", &r), 200);
     {
         json_t *it;

@@ -20,64 +20,6 @@
 static int64_t community;
 static double lat0, lon0;
 
-static int64_t scope_of(const char *user)
-{
-    gr_client c;
-    gr_resp r;
-    int64_t id;
-
-    gr_login_demo(&c, user);
-    assert_int_equal(gr_get(&c, "/api/v1/auth/me", &r), 200);
-    id = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
-    gr_resp_free(&r);
-    gr_client_free(&c);
-    return id;
-}
-
-/* The centroid of a grid of the community. */
-static void grid_point(gr_client *c, double *lat, double *lon)
-{
-    gr_resp r, l;
-    json_t *u;
-    size_t i;
-    char path[160];
-
-    assert_int_equal(gr_get(c, "/api/v1/org/units?kind=grid&limit=100", &r), 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, u)
-    {
-        json_t *cen = json_object_get(u, "centroid");
-        if (!json_is_object(cen))
-            continue;
-        snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.7f&lon=%.7f",
-                 json_real_value(json_object_get(cen, "lat")),
-                 json_real_value(json_object_get(cen, "lon")));
-        if (gr_get(c, path, &l) == 200 &&
-            gr_jint(json_object_get(l.json, "community"), "id") == community &&
-            gr_jint(json_object_get(l.json, "grid"), "id") == gr_jint(u, "id")) {
-            *lat = json_real_value(json_object_get(cen, "lat"));
-            *lon = json_real_value(json_object_get(cen, "lon"));
-            gr_resp_free(&l);
-            gr_resp_free(&r);
-            return;
-        }
-        gr_resp_free(&l);
-    }
-    gr_resp_free(&r);
-    fail_msg("no grid in the community");
-}
-
-static int64_t create(gr_client *c, const char *path, const char *body)
-{
-    gr_resp r;
-    int64_t id;
-
-    if (gr_request(c, "POST", path, NULL, body, &r) != 201)
-        fail_msg("POST %s: %ld %s", path, r.status, r.body);
-    id = gr_jint(r.json, "id");
-    gr_resp_free(&r);
-    return id;
-}
-
 static int setup(void **state)
 {
     gr_client steward;
@@ -85,32 +27,32 @@ static int setup(void **state)
     int64_t b, h;
 
     gr_setup_demo(state);
-    community = scope_of("community_worker");
+    community = gr_scope_of("community_worker");
     gr_login_demo(&steward, "data_steward");
-    grid_point(&steward, &lat0, &lon0);
+    gr_grid_point(&steward, community, 1, &lat0, &lon0);
     snprintf(body, sizeof(body),
              "{\"district\":\"朝阳区\",\"street\":\"建外街道\",\"road\":\"建国路\","
              "\"house_number\":\"99号\",\"building\":\"1号楼\",\"lat\":%.7f,\"lon\":%.7f,"
              "\"floors\":6,\"use\":\"residential\"}",
              lat0, lon0);
-    b = create(&steward, "/api/v1/basedata/buildings", body);
+    b = gr_create(&steward, "/api/v1/basedata/buildings", body);
     snprintf(body, sizeof(body),
              "{\"building_id\":%lld,\"unit\":\"1单元\",\"floor\":1,\"room\":\"101\","
              "\"ownership\":\"private\",\"use\":\"residential\",\"occupancy\":\"occupied\"}",
              (long long)b);
-    h = create(&steward, "/api/v1/basedata/houses", body);
+    h = gr_create(&steward, "/api/v1/basedata/houses", body);
     snprintf(body, sizeof(body),
              "{\"name\":\"张三\",\"id_number\":\"11010519491231002X\",\"phone\":\"13800138000\","
              "\"residency\":\"registered\",\"house_id\":%lld,\"relation\":\"householder\","
              "\"care_tags\":[\"elderly_alone\"]}",
              (long long)h);
-    create(&steward, "/api/v1/basedata/people", body);
+    gr_create(&steward, "/api/v1/basedata/people", body);
     snprintf(body, sizeof(body),
              "{\"name\":\"李四\",\"id_number\":\"110105199003070017\",\"residency\":"
              "\"floating\",\"permit_start\":\"2026-01-01\",\"permit_end\":\"2027-01-01\","
              "\"house_id\":%lld,\"relation\":\"tenant\"}",
              (long long)h);
-    create(&steward, "/api/v1/basedata/people", body);
+    gr_create(&steward, "/api/v1/basedata/people", body);
     gr_client_free(&steward);
     return 0;
 }

@@ -21,64 +21,6 @@
 static int64_t community, district;
 static double ilat, ilon, olat, olon;
 
-static int64_t scope_of(const char *user)
-{
-    gr_client c;
-    gr_resp r;
-    int64_t id;
-
-    gr_login_demo(&c, user);
-    assert_int_equal(gr_get(&c, "/api/v1/auth/me", &r), 200);
-    id = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
-    gr_resp_free(&r);
-    gr_client_free(&c);
-    return id;
-}
-
-static void grid_point(gr_client *c, int want_in, double *lat, double *lon)
-{
-    gr_resp r, l;
-    json_t *u;
-    size_t i;
-    char path[160];
-
-    assert_int_equal(gr_get(c, "/api/v1/org/units?kind=grid&limit=100", &r), 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, u)
-    {
-        json_t *cen = json_object_get(u, "centroid");
-
-        if (!json_is_object(cen))
-            continue;
-        snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.7f&lon=%.7f",
-                 json_real_value(json_object_get(cen, "lat")),
-                 json_real_value(json_object_get(cen, "lon")));
-        if (gr_get(c, path, &l) == 200 &&
-            gr_jint(json_object_get(l.json, "grid"), "id") == gr_jint(u, "id") &&
-            (gr_jint(json_object_get(l.json, "community"), "id") == community) == want_in) {
-            *lat = json_real_value(json_object_get(cen, "lat"));
-            *lon = json_real_value(json_object_get(cen, "lon"));
-            gr_resp_free(&l);
-            gr_resp_free(&r);
-            return;
-        }
-        gr_resp_free(&l);
-    }
-    gr_resp_free(&r);
-    fail_msg("no grid %s the community", want_in ? "inside" : "outside");
-}
-
-static json_t *post(gr_client *c, const char *path, const char *body, long want)
-{
-    gr_resp r;
-    json_t *o;
-
-    if (gr_request(c, "POST", path, NULL, body, &r) != want)
-        fail_msg("POST %s: expected %ld, got %ld: %s", path, want, r.status, r.body);
-    o = json_incref(r.json);
-    gr_resp_free(&r);
-    return o;
-}
-
 /* A day in Asia/Shanghai, days from today, as YYYY-MM-DD. */
 static const char *day(int days, char *out)
 {
@@ -102,7 +44,7 @@ static int64_t apply(gr_client *c, const char *entity, const char *fields, int64
              "\"area_id\":%lld,\"purpose\":\"城市更新规划研究\",\"period_from\":\"%s\","
              "\"period_to\":\"%s\"}",
              USCC, entity, fields, (long long)area, day(from, f), day(to, t));
-    o = post(c, APPS, body, 201);
+    o = gr_post(c, APPS, body, 201);
     assert_string_equal(gr_jstr(o, "state"), "pending");
     id = gr_jint(o, "id");
     json_decref(o);
@@ -116,7 +58,7 @@ static void approve(gr_client *c, int64_t app, char *tok, size_t len)
     json_t *o;
 
     snprintf(path, sizeof(path), APPS "/%lld/approve", (long long)app);
-    o = post(c, path, "{}", 200);
+    o = gr_post(c, path, "{}", 200);
     assert_string_equal(gr_jstr(o, "state"), "approved");
     assert_non_null(gr_jstr(o, "token"));
     assert_int_equal(strncmp(gr_jstr(o, "token"), "grs_", 4), 0);
@@ -140,7 +82,7 @@ static json_t *person_through(gr_client *c, int64_t app, const char *approve_bod
     json_t *o, *p;
 
     snprintf(path, sizeof(path), APPS "/%lld/approve", (long long)app);
-    o = post(c, path, approve_body, 200);
+    o = gr_post(c, path, approve_body, 200);
     token_client(&tc, gr_jstr(o, "token"));
     json_decref(o);
     assert_int_equal(gr_get(&tc, "/api/v1/share/people", &r), 200);
@@ -162,20 +104,20 @@ static void test_share_flow(void **state)
     int seen_in = 0, reads = 0;
 
     (void)state;
-    community = scope_of("community_worker");
-    district = scope_of("data_steward");
+    community = gr_scope_of("community_worker");
+    district = gr_scope_of("data_steward");
     gr_login_demo(&admin, "admin");
     gr_login_demo(&ds, "data_steward");
     gr_login_demo(&aud, "auditor");
-    grid_point(&ds, 1, &ilat, &ilon);
-    grid_point(&ds, 0, &olat, &olon);
+    gr_grid_point(&ds, community, 1, &ilat, &ilon);
+    gr_grid_point(&ds, community, 0, &olat, &olon);
 
     /* A second steward, of the community only. */
     snprintf(body, sizeof(body),
              "{\"username\":\"steward2\",\"display_name\":\"社区数据管理员\","
              "\"password\":\"share-steward-2026\",\"role\":\"data_steward\",\"scope_org_id\":%lld}",
              (long long)community);
-    json_decref(post(&admin, "/api/v1/users", body, 201));
+    json_decref(gr_post(&admin, "/api/v1/users", body, 201));
     gr_client_init(&s2, &gr_srv);
     assert_int_equal(gr_login(&s2, "steward2", "share-steward-2026"), 200);
 
@@ -184,7 +126,7 @@ static void test_share_flow(void **state)
              "\"house_number\":\"501号\",\"lat\":%.7f,\"lon\":%.7f,\"floors\":6,"
              "\"use\":\"residential\"}",
              ilat, ilon);
-    o = post(&ds, "/api/v1/basedata/buildings", body, 201);
+    o = gr_post(&ds, "/api/v1/basedata/buildings", body, 201);
     bin = gr_jint(o, "id");
     json_decref(o);
     snprintf(body, sizeof(body),
@@ -192,7 +134,7 @@ static void test_share_flow(void **state)
              "\"house_number\":\"502号\",\"lat\":%.7f,\"lon\":%.7f,\"floors\":6,"
              "\"use\":\"office\"}",
              olat, olon);
-    o = post(&ds, "/api/v1/basedata/buildings", body, 201);
+    o = gr_post(&ds, "/api/v1/basedata/buildings", body, 201);
     bout = gr_jint(o, "id");
     json_decref(o);
 
@@ -327,7 +269,7 @@ static void test_share_flow(void **state)
     /* Revoked: refused at once, with the reason. */
     snprintf(path, sizeof(path), APPS "/%lld/revoke", (long long)app);
     gr_expect_problem(&s2, "POST", path, "{}", 400, "reason");
-    json_decref(post(&s2, path, "{\"reason\":\"研究已结束\"}", 200));
+    json_decref(gr_post(&s2, path, "{\"reason\":\"研究已结束\"}", 200));
     assert_int_equal(gr_get(&tc, "/api/v1/share/buildings", &r), 401);
     assert_non_null(strstr(r.body, "研究已结束"));
     gr_resp_free(&r);
@@ -373,14 +315,14 @@ static void test_share_flow(void **state)
                  "{\"building_id\":%lld,\"unit\":\"1单元\",\"floor\":2,\"room\":\"201\","
                  "\"area_m2\":75.5,\"ownership\":\"private\"}",
                  (long long)bin);
-        o = post(&ds, "/api/v1/basedata/houses", body, 201);
+        o = gr_post(&ds, "/api/v1/basedata/houses", body, 201);
         h = gr_jint(o, "id");
         json_decref(o);
         snprintf(body, sizeof(body),
                  "{\"name\":\"张三\",\"id_number\":\"11010519491231002X\","
                  "\"phone\":\"13800138000\",\"residency\":\"registered\",\"house_id\":%lld}",
                  (long long)h);
-        json_decref(post(&ds, "/api/v1/basedata/people", body, 201));
+        json_decref(gr_post(&ds, "/api/v1/basedata/people", body, 201));
         pm = apply(&s2, "people", "[\"name\",\"id_number\",\"sex\"]", community, 0, 30);
         /* Full values were not asked for: they cannot be granted. */
         snprintf(path, sizeof(path), APPS "/%lld/approve", (long long)pm);
@@ -398,7 +340,7 @@ static void test_share_flow(void **state)
                  "\"legal_basis\":\"《某某条例》第十条\",\"area_id\":%lld,"
                  "\"purpose\":\"核对\",\"period_from\":\"%s\",\"period_to\":\"%s\"}",
                  USCC, (long long)community, day(0, f), day(10, t));
-        o = post(&s2, APPS, body, 201);
+        o = gr_post(&s2, APPS, body, 201);
         pf = gr_jint(o, "id");
         json_decref(o);
         p = person_through(&ds, pf, "{\"personal\":\"full\"}");

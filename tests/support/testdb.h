@@ -5,6 +5,7 @@
 #define GR_TESTS_TESTDB_H
 
 #include "db/db.h"
+#include "http/http.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,5 +24,15 @@ int64_t gr_testdb_int(db *d, const char *sql, int64_t param);
 int gr_testdb_exec_fn(db_conn *c, void *arg, gr_err *err);
 /* Runs the SQL text fmt makes in a write; fails the test on an error. */
 void gr_testdb_exec(db *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the application in a new temporary directory named after name (path
+ * in dir) with the demo district and the demo accounts loaded; fails the test
+ * when it cannot. Close with app_close and gr_tmpdir_remove. */
+void gr_testdb_demo_app(gr_ctx *ctx, char *dir, size_t len, const char *name);
+/* The first centre of a cells x cells lattice over the demo district that
+ * lies in a grid inside (want_in) or outside unit's subtree, and that grid
+ * (grid may be NULL); -1 when there is none. */
+int gr_testdb_demo_point(gr_ctx *ctx, int64_t unit, int want_in, int cells, double *lat,
+                         double *lon, int64_t *grid);
 
 #endif

