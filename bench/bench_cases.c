@@ -210,8 +210,7 @@ static const char steps_sql[] =
     "WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id, q.ord";
 
 static const char geo_sql[] =
-    "INSERT INTO cases_geo (id, min_lat, max_lat, min_lon, max_lon, min_day, max_day) "
-    "SELECT id, lat, lat, lon, lon, created_at / 86400000, created_at / 86400000 "
+    "INSERT INTO cases_geo (id, min_lat, max_lat, min_lon, max_lon) SELECT id, lat, lat, lon, lon "
     "FROM cases WHERE id BETWEEN ?1 AND ?2";
 
 static int run_batch_sql(db_conn *c, const char *sql, const load *l, gr_err *err)

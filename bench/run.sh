@@ -178,6 +178,108 @@ row "POST /api/v1/cases (API token: sensor channel), $ncases before" "$intake" "
 row "intake / group-commit write" "$(awk -v a="$intake" -v b="$group" 'BEGIN{printf "%.2f", a/b}')" \
 	"ratio" "a case: row, reporter, 3 events, step, FTS, R*Tree, webhook outbox in one write"
 
+echo "== Base data: import people with their houses (grassroots import), lookups by ID number, area counts"
+# The import is timed as an operator runs it: `grassroots import` of
+# buildings, houses and people from CSV files bench_basedata generates
+# (synthetic: valid ID numbers of region 110105, households of 1-5). The
+# lookups run over a second database bench_basedata bulk-loads with
+# BENCH_PEOPLE people (default 5,000,000): the issue asks for 20,000,000,
+# which takes longer to load than a make bench should (the per-million load
+# times are in the note).
+nimport=${BENCH_IMPORT_PEOPLE:-1000000}
+npeople=${BENCH_PEOPLE:-5000000}
+bkv() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
+$B/grassroots demo --data "$tmp/bd" >/dev/null 2>&1
+mkdir -p "$tmp/bd-csv"
+$B/bench/bench_basedata csv "$tmp/bd" "$tmp/bd-csv" "$nimport" >"$tmp/bd.info" 2>/dev/null
+imp_t0=$(date +%s.%N)
+imp_note=
+imp_bad=0
+for e in buildings houses people; do
+	t0=$(date +%s.%N)
+	# Exit status 1 means bad rows: counted below, not a failed bench.
+	$B/grassroots import --data "$tmp/bd" "$e" "$tmp/bd-csv/$e.csv" --report "$tmp/bd-$e.report" \
+		>"$tmp/bd-$e.out" 2>&1 || true
+	t1=$(date +%s.%N)
+	imp_note="$imp_note$e $(secs "$t0" "$t1") s, "
+	imp_bad=$((imp_bad + $(grep -o '[0-9]* bad' "$tmp/bd-$e.out" | awk '{s += $1} END {print s + 0}')))
+	grep -q " stored," "$tmp/bd-$e.out" || { echo "bench: import $e failed:" >&2; cat "$tmp/bd-$e.out" >&2; }
+done
+imp_t1=$(date +%s.%N)
+imp_s=$(secs "$imp_t0" "$imp_t1")
+imp_people=$(grep -o '[0-9]* stored' "$tmp/bd-people.out" | awk '{print $1 + 0}')
+row "grassroots import: $nimport people, $(bkv houses "$tmp/bd.info") houses, $(bkv buildings "$tmp/bd.info") buildings (CSV)" \
+	"$imp_s" "s" "$(awk -v s="$imp_s" -v n="$nimport" 'BEGIN{if (s >= 30 * n / 1000000) printf "MISSED: "}')target < 30 s for 1,000,000 people; $(awk -v n="${imp_people:-0}" -v s="$imp_s" 'BEGIN{printf "%.0f", n/s}') people/s overall; ${imp_note}${imp_people:-0} people stored, $imp_bad bad rows"
+
+GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/bd" --listen 127.0.0.1:18086 --threads 16 \
+	>/dev/null 2>"$tmp/bd-serve.log" &
+pids+=($!)
+srv=$!
+wait_port 18086
+export BENCH_TOKEN BENCH_PATHS BENCH_ID_FILE
+BENCH_TOKEN=$(bkv token "$tmp/bd.info")
+area_p99() { # label unit_id judged -> one row, p99 at 1 connection (judged: against 200 ms)
+	local p n pop note
+	BENCH_PATHS="/api/v1/basedata/area/summary?unit_id=$2"
+	# The first request reads the indexes from disk; the target is a warm server's.
+	pop=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" "http://127.0.0.1:18086$BENCH_PATHS" |
+		grep -o '"population":{"total":[0-9]*' | grep -o '[0-9]*$' || true)
+	idle "$srv"
+	wrk -t1 -c1 -d10s --timeout 30s --latency -s bench/cases_get.lua "http://127.0.0.1:18086$BENCH_PATHS" \
+		>"$tmp/wrk1.out" 2>&1
+	p=$(awk '$1 == "99%" {p = $2} / requests in / {n = $1} END {print (n > 0 ? p : "n/a")}' "$tmp/wrk1.out")
+	n=$(awk '/ requests in / {print $1}' "$tmp/wrk1.out")
+	note="for comparison (the target is over 1,000,000 people)"
+	[ "$3" = judged ] && note="$(verdict "$p" 200)target p99 < 200 ms over 1,000,000 people"
+	row "$1 (${pop:-?} people)" "$p" "p99" "$note; $n requests in 10 s, 1 connection; data_steward token"
+}
+area_p99 "GET area/summary?unit_id= the district" "$(bkv district "$tmp/bd.info")" judged
+area_p99 "GET area/summary?unit_id= one street" "$(bkv street "$tmp/bd.info")" info
+kill "$srv"; wait "$srv" 2>/dev/null || true
+
+$B/grassroots demo --data "$tmp/bdl" >/dev/null 2>&1
+t0=$(date +%s.%N)
+$B/bench/bench_basedata load "$tmp/bdl" "$npeople" >"$tmp/bdl.info" 2>"$tmp/bdl.load"
+t1=$(date +%s.%N)
+load_s=$(secs "$t0" "$t1")
+per_m=$(awk '/this million in/ {printf "%s%s", sep, $(NF-1); sep=", "}' "$tmp/bdl.load")
+idx_s=$(awk '/indexes of bd_people built in/ {print $(NF-1)}' "$tmp/bdl.load")
+# 20,000,000 by the trend: the millions loaded, then the rest at the last
+# one's pace, and the index build scaled (a sort: a little more than linear).
+est20=$(awk -v idx="${idx_s:-0}" -v n="$npeople" '/this million in/ {m++; sum += $(NF-1); last = $(NF-1)}
+	END {if (m) printf "%.0f", (sum + (20 - m) * last + idx * 20000000 / n) / 60}' "$tmp/bdl.load")
+row "bench_basedata: bulk-load $npeople people with houses (sealed, blind-indexed)" "$load_s" "s" \
+	"$(awk -v n="$npeople" -v s="$load_s" 'BEGIN{printf "%.0f people/s", n/s}'); s per million: $per_m, then the indexes of bd_people built in ${idx_s:-?} s; $(du -sh "$tmp/bdl" | cut -f1) on disk; the lookups below run over these, not the issue's 20,000,000 (by this trend >= ${est20:-?} min to load, estimate, not run)"
+GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/bdl" --listen 127.0.0.1:18087 --threads 16 \
+	>/dev/null 2>"$tmp/bdl-serve.log" &
+pids+=($!)
+srv=$!
+wait_port 18087
+BENCH_TOKEN=$(bkv token "$tmp/bdl.info")
+BENCH_ID_FILE="$tmp/bdl/bench-ids.txt"
+# A lookup that finds nobody would be a fast 200 with no items: check one first.
+curl -s -H "Authorization: Bearer $BENCH_TOKEN" \
+	"http://127.0.0.1:18087/api/v1/basedata/people?id_number=$(head -1 "$BENCH_ID_FILE")" |
+	grep -q '"id_number"' || echo "bench: a loaded ID number is not found" >&2
+look=$(wrk_rate "http://127.0.0.1:18087/api/v1/basedata/people" -s bench/people_get.lua)
+look_p99=$(wrk_p99)
+idle "$srv"
+look_c1=$(p99_c1 "http://127.0.0.1:18087/api/v1/basedata/people" -s bench/people_get.lua)
+row "GET people?id_number= (blind index), $npeople people, 64 connections" "$look_p99" "p99" \
+	"$(verdict "$look_p99" 2)target p99 < 2 ms over 20,000,000 (measured over $npeople); $look req/s; random of 100,000 loaded ID numbers"
+row "GET people?id_number=, $npeople people, 1 connection" "$look_c1" "p99" \
+	"$(verdict "$look_c1" 2)target p99 < 2 ms"
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$srv/status")
+anon_kb=$(awk '/RssAnon/ {print $2}' "/proc/$srv/status")
+file_kb=$(awk '/RssFile/ {print $2}' "/proc/$srv/status")
+pss_kb=$(awk '/^Pss:/ {print $2}' "/proc/$srv/smaps_rollup")
+kill "$srv"; wait "$srv" 2>/dev/null || true
+# Readers do not map the database (src/db/db_sqlite.c says why): the file
+# pages counted here are the few a memory map of SQLite's own still holds.
+row "server RSS after the lookups, $npeople people" "$((rss_kb / 1024))" "MB" \
+	"$(awk -v r="$rss_kb" 'BEGIN{if (r >= 300 * 1024) printf "MISSED: "}')target < 300 with 20,000,000 people; of it $((anon_kb / 1024)) MB heap and stacks, $((file_kb / 1024)) MB file pages; Pss $((pss_kb / 1024)) MB"
+
 echo "== Memory: server RSS idle with the demo loaded"
 t0=$(date +%s.%N)
 $B/grassroots demo --data "$tmp/demo" >/dev/null 2>&1

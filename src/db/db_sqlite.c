@@ -120,8 +120,13 @@ static int conn_open(const char *path, int readonly, db_conn **out, gr_err *err)
     }
     sqlite3_extended_result_codes(c->h, 1);
     sqlite3_busy_timeout(c->h, 10000);
+    /* Readers read through the OS page cache, not a memory map: each
+     * connection maps the file on its own, so with one reader a thread the
+     * server's RSS counted the same database pages once a mapping (1.2 GB
+     * over 5,000,000 people against a 300 MB target) for some 10% more
+     * reads a second (docs/benchmarks.md). */
     rc = db_exec(c,
-                 readonly ? "PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456;"
+                 readonly ? "PRAGMA foreign_keys=ON; PRAGMA mmap_size=0;"
                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                             "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000; "
                             /* One writer for everyone: its page cache holds the
