@@ -109,6 +109,7 @@ static int cmd_serve(int argc, char **argv)
     gr_ctx ctx;
     gr_err err = {0};
     struct sigaction sa;
+    sigset_t stop_signals, waiting;
     int c, rc;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -148,6 +149,16 @@ static int cmd_serve(int argc, char **argv)
     if (!cfg.web_root)
         cfg.web_root = default_web();
 
+    /* SIGTERM and SIGINT are blocked before any thread starts (threads
+     * inherit the mask) and taken only inside sigsuspend below: a stop
+     * signal that came between the check of stop_requested and a pause()
+     * was lost, and the server never stopped. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, &waiting);
+    sigdelset(&waiting, SIGTERM);
+    sigdelset(&waiting, SIGINT);
     rc = open_or_report(&ctx, data);
     if (rc)
         return rc;
@@ -188,7 +199,7 @@ static int cmd_serve(int argc, char **argv)
     printf("listening on %d\n", http_server_port(server));
     fflush(stdout);
     while (!stop_requested)
-        pause();
+        sigsuspend(&waiting);
     log_msg(LOG_INFO, "server.stop", "stopping: finishing requests in flight");
     http_server_stop(server);
     cases_sched_stop(&ctx);
