@@ -102,14 +102,14 @@ static int row_run(struct batch *b, db_conn *c, size_t i, int alone, int *failed
     b->count.rows++;
     rc = row_precheck(b, row, &bad);
     if (!rc) {
-        if (alone && db_exec(c, "SAVEPOINT bd_row", err))
+        if (alone && db_exec_one(c, "SAVEPOINT bd_row", err))
             return GR_EINTERNAL;
         rc = b->e->row(b->ctx, c, b->who, row, b->col, &changed, &bad);
         *failed = rc < 0;
         if (alone && rc < 0)
-            db_exec(c, "ROLLBACK TO bd_row", NULL);
+            db_exec_one(c, "ROLLBACK TO bd_row", NULL);
         if (alone)
-            db_exec(c, "RELEASE bd_row", NULL);
+            db_exec_one(c, "RELEASE bd_row", NULL);
     }
     if (rc == GR_EINTERNAL || rc == GR_EUNAVAIL) {
         *err = bad;
@@ -136,16 +136,16 @@ static int group_run(struct batch *b, db_conn *c, size_t from, size_t to, gr_err
     size_t report_len = b->report.len, i;
     int failed = 0, alone_failed = 0, rc = 0;
 
-    if (db_exec(c, "SAVEPOINT bd_group", err))
+    if (db_exec_one(c, "SAVEPOINT bd_group", err))
         return GR_EINTERNAL;
     for (i = from; i < to && !rc && !failed; i++)
         rc = row_run(b, c, i, 0, &failed, err);
     if (failed) {
-        db_exec(c, "ROLLBACK TO bd_group", NULL);
+        db_exec_one(c, "ROLLBACK TO bd_group", NULL);
         b->count = count;
         b->report.len = report_len;
     }
-    db_exec(c, "RELEASE bd_group", NULL);
+    db_exec_one(c, "RELEASE bd_group", NULL);
     for (i = from; failed && i < to && !rc; i++)
         rc = row_run(b, c, i, 1, &alone_failed, err);
     return rc;

@@ -106,6 +106,9 @@ int db_read_one(db_stmt *st, arena *a, db_row_reader read, void *out, gr_err *er
 
 /* Runs SQL text without parameters (several statements allowed). */
 int db_exec(db_conn *c, const char *sql, gr_err *err);
+/* Runs one statement without parameters, prepared once per connection (the
+ * statement cache): for what runs often, e.g. SAVEPOINT and RELEASE. */
+int db_exec_one(db_conn *c, const char *sql, gr_err *err);
 int64_t db_last_id(db_conn *c);
 int db_changes(db_conn *c);
 

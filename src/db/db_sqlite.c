@@ -470,8 +470,7 @@ int db_ping(db *d)
 
 /* ---- the group-commit writer ---- */
 
-/* One statement of the writer's own, prepared once (not parsed per write). */
-static int run_sql(db_conn *c, const char *sql, gr_err *err)
+int db_exec_one(db_conn *c, const char *sql, gr_err *err)
 {
     db_stmt *st = db_prepare(c, sql, err);
     int rc;
@@ -487,7 +486,7 @@ static int run_one(db_conn *c, struct wreq *r, int *tx_lost)
 {
     int rc;
 
-    if (run_sql(c, "SAVEPOINT w", r->err))
+    if (db_exec_one(c, "SAVEPOINT w", r->err))
         return GR_EINTERNAL;
     rc = r->fn(c, r->arg, r->err);
     if (rc < 0) {
@@ -496,9 +495,9 @@ static int run_one(db_conn *c, struct wreq *r, int *tx_lost)
             *tx_lost = 1;
             return rc;
         }
-        run_sql(c, "ROLLBACK TO w", NULL);
+        db_exec_one(c, "ROLLBACK TO w", NULL);
     }
-    run_sql(c, "RELEASE w", NULL);
+    db_exec_one(c, "RELEASE w", NULL);
     return rc;
 }
 
@@ -511,7 +510,7 @@ static void run_batch(db *d, struct wreq *batch, size_t n)
     gr_err cerr;
     struct wreq *r;
 
-    rc = run_sql(c, "BEGIN IMMEDIATE", &cerr);
+    rc = db_exec_one(c, "BEGIN IMMEDIATE", &cerr);
     for (r = batch; r; r = r->next) {
         if (rc || tx_lost) {
             r->rc = err_set(r->err, GR_EINTERNAL, "", "storage error");
@@ -525,7 +524,7 @@ static void run_batch(db *d, struct wreq *batch, size_t n)
             log_msg(LOG_ERROR, "db.commit_hook", "a commit hook failed: %s", cerr.msg);
     }
     if (!rc && !tx_lost)
-        rc = run_sql(c, "COMMIT", &cerr);
+        rc = db_exec_one(c, "COMMIT", &cerr);
     if (rc || tx_lost) {
         if (!sqlite3_get_autocommit(c->h))
             db_exec(c, "ROLLBACK", NULL);
