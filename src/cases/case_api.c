@@ -249,31 +249,28 @@ static int staff_case(http_req *req, db_conn *c, int64_t id, int wrote, case_rec
     return rc || wrote ? rc : case_department_check(&who, r, &req->err);
 }
 
-/* The staff's view, for staff whose scope covers the case. */
-static int staff_view(http_req *req, int64_t id, int wrote, json_t **out)
+/* The staff's view, for staff whose scope covers the case; *r receives
+ * the case as read (each view does the same). */
+static int staff_view(http_req *req, int64_t id, int wrote, case_rec *r, json_t **out)
 {
     db_conn *c = case_reader(req);
-    const char *contact = NULL;
-    case_rec r;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = staff_case(req, c, id, wrote, &r);
+    rc = staff_case(req, c, id, wrote, r);
     if (rc)
         return rc;
-    contact = contact_for(req, &r);
-    *out = case_staff_json(&r, contact);
-    if (r.anonymous && !sees_contact(req))
+    *out = case_staff_json(r, contact_for(req, r));
+    if (r->anonymous && !sees_contact(req))
         json_object_set_new(*out, "reporter_user_id", json_null());
-    return view_finish(req, c, &r, VIEW_STAFF, *out);
+    return view_finish(req, c, r, VIEW_STAFF, *out);
 }
 
 /* The reporter's view (404 unless the caller reported it). */
-static int resident_view(http_req *req, int64_t id, json_t **out)
+static int resident_view(http_req *req, int64_t id, case_rec *r, json_t **out)
 {
     db_conn *c = case_reader(req);
-    case_rec r;
     int rc;
 
     if (!c)
@@ -281,21 +278,23 @@ static int resident_view(http_req *req, int64_t id, json_t **out)
     if (!case_is_reporter(c, id, req->who.user_id))
         return err_set(&req->err, GR_ENOTFOUND, "id", "no case with id %lld among your reports",
                        (long long)id);
-    rc = case_get(c, req->arena, id, &r, &req->err);
+    rc = case_get(c, req->arena, id, r, &req->err);
     if (rc)
         return rc;
-    *out = case_resident_json(&r);
+    *out = case_resident_json(r);
     /* Who joined another's report sees no part of that reporter's contact. */
-    if (r.reporter_user_id != req->who.user_id)
+    if (r->reporter_user_id != req->who.user_id)
         json_object_set_new(*out, "contact", json_null());
-    return view_finish(req, c, &r, VIEW_RESIDENT, *out);
+    return view_finish(req, c, r, VIEW_RESIDENT, *out);
 }
 
 /* After the caller's own write: staff get the staff view; residents the reporter's. */
 static int send_case(http_req *req, int status, int64_t id)
 {
     json_t *o = NULL;
-    int rc = role_is(req, "resident") ? resident_view(req, id, &o) : staff_view(req, id, 1, &o);
+    case_rec r;
+    int rc =
+        role_is(req, "resident") ? resident_view(req, id, &r, &o) : staff_view(req, id, 1, &r, &o);
 
     return rc ? rc : http_send_json(req, status, o);
 }
@@ -457,35 +456,34 @@ static json_t *nearby_json(http_req *req, db_conn *c, const case_nearby *v, size
     return a;
 }
 
-/* The open cases of the same category nearby ("is it one of these?"). */
-static json_t *duplicates_for(http_req *req, int64_t id)
+/* The open cases of the same category near r ("is it one of these?"). */
+static json_t *duplicates_for(http_req *req, const case_rec *r)
 {
     db_conn *c = db_reader(req->db);
     case_nearby *v = NULL;
     size_t n = 0;
-    case_rec r;
     gr_err e = {0};
 
-    if (!c || case_get(c, req->arena, id, &r, &e) || !r.has_point || r.state == CS_MERGED ||
-        case_find_nearby(c, req->arena, r.lat, r.lon, r.category_id, r.id, time_now_ms(), &v, &n,
-                         &e))
+    if (!c || !r->has_point || r->state == CS_MERGED ||
+        case_find_nearby(c, req->arena, r->lat, r->lon, r->category_id, r->id, time_now_ms(), &v,
+                         &n, &e))
         return json_array();
     return nearby_json(req, c, v, n);
 }
 
 /* Anonymous reporters get their receipt: the code to quote on the phone. */
-static int receipt_view(http_req *req, int64_t id, json_t **out)
+static int receipt_view(http_req *req, int64_t id, case_rec *r, json_t **out)
 {
     db_conn *c = case_reader(req);
-    case_rec r;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = case_get(c, req->arena, id, &r, &req->err);
+    rc = case_get(c, req->arena, id, r, &req->err);
     if (!rc)
-        *out = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)id, "public_code", r.public_code,
-                         "state", case_state_name(r.state), "version", (json_int_t)r.version);
+        *out =
+            json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)id, "public_code", r->public_code,
+                      "state", case_state_name(r->state), "version", (json_int_t)r->version);
     return rc;
 }
 
@@ -494,6 +492,7 @@ static int handle_report(http_req *req)
     json_t *body = NULL, *o = NULL;
     case_input in;
     case_actor who;
+    case_rec r;
     int64_t id = 0;
     char loc[64];
     int rc;
@@ -507,18 +506,19 @@ static int handle_report(http_req *req)
         rc = case_create(req->ctx, &who, &in, &id, &req->err);
     json_decref(body);
     if (!rc && !req->who.user_id)
-        rc = receipt_view(req, id, &o);
+        rc = receipt_view(req, id, &r, &o);
     else if (!rc)
-        rc = role_is(req, "resident") ? resident_view(req, id, &o) : staff_view(req, id, 1, &o);
+        rc = role_is(req, "resident") ? resident_view(req, id, &r, &o)
+                                      : staff_view(req, id, 1, &r, &o);
     /* Staff who report outside their scope (passing through another street)
      * get the receipt: the case was written, it is not theirs to work on. */
     if (rc == GR_EFORBIDDEN && id) {
         err_clear(&req->err);
-        rc = receipt_view(req, id, &o);
+        rc = receipt_view(req, id, &r, &o);
     }
     if (rc)
         return rc;
-    json_object_set_new(o, "duplicates", duplicates_for(req, id));
+    json_object_set_new(o, "duplicates", duplicates_for(req, &r));
     snprintf(loc, sizeof(loc), "/api/v1/cases/%lld", (long long)id);
     http_add_header(req, "Location", loc);
     return http_send_json(req, 201, o);
@@ -529,7 +529,8 @@ static int handle_report(http_req *req)
 static int handle_get(http_req *req)
 {
     json_t *o = NULL;
-    int rc = staff_view(req, http_param_int(req, "id"), 0, &o);
+    case_rec r;
+    int rc = staff_view(req, http_param_int(req, "id"), 0, &r, &o);
 
     return rc ? rc : http_send_json(req, 200, o);
 }
@@ -617,7 +618,8 @@ static int handle_my_list(http_req *req)
 static int handle_my_get(http_req *req)
 {
     json_t *o = NULL;
-    int rc = resident_view(req, http_param_int(req, "id"), &o);
+    case_rec r;
+    int rc = resident_view(req, http_param_int(req, "id"), &r, &o);
 
     return rc ? rc : http_send_json(req, 200, o);
 }
