@@ -7,6 +7,7 @@
  */
 #include "cases/case_model.h"
 
+#include "auth/policy.h"
 #include "base/jsonv.h"
 #include "base/timeutil.h"
 #include "media/media.h"
@@ -42,7 +43,7 @@ static int role_is(const http_req *req, const char *role)
  * (GET …/contact, with a purpose), so they also see who reported. */
 static int sees_contact(const http_req *req)
 {
-    return role_is(req, "acceptor") || role_is(req, "shift_leader");
+    return policy_allows(req->who.role, "case.contact");
 }
 
 static json_t *allowed_json(const char *role, case_state s)
