@@ -351,6 +351,16 @@ static void test_walk_anonymous(void **state)
     assert_int_equal(req(&cl[ACCEPTOR], "GET", path, NULL, &r), 400);
     gr_assert_problem(&r, 400, "purpose");
     gr_resp_free(&r);
+    /* A purpose longer than the audit log keeps: refused, nothing shown or recorded. */
+    {
+        char lpath[512];
+        snprintf(lpath, sizeof(lpath), "/api/v1/cases/%lld/contact?purpose=%0300d", (long long)id,
+                 0);
+        assert_int_equal(req(&cl[ACCEPTOR], "GET", lpath, NULL, &r), 400);
+        gr_assert_problem(&r, 400, "purpose");
+        assert_null(strstr(r.body, "13900001234"));
+        gr_resp_free(&r);
+    }
     assert_int_equal(gr_sql_int(&gr_srv, "SELECT count(*) FROM audit_log WHERE entity = 'case'"),
                      0);
     snprintf(path, sizeof(path), "/api/v1/cases/%lld/contact?purpose=%s", (long long)id,
