@@ -183,11 +183,10 @@ echo "== Base data: import people with their houses (grassroots import), lookups
 # buildings, houses and people from CSV files bench_basedata generates
 # (synthetic: valid ID numbers of region 110105, households of 1-5). The
 # lookups run over a second database bench_basedata bulk-loads with
-# BENCH_PEOPLE people (default 5,000,000): the issue asks for 20,000,000,
-# which takes longer to load than a make bench should (the per-million load
-# times are in the note).
+# BENCH_PEOPLE people (default 20,000,000, the issue's large city: some 15
+# minutes and 15 GB of disk; the per-million load times are in the note).
 nimport=${BENCH_IMPORT_PEOPLE:-1000000}
-npeople=${BENCH_PEOPLE:-5000000}
+npeople=${BENCH_PEOPLE:-20000000}
 bkv() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 $B/grassroots demo --data "$tmp/bd" >/dev/null 2>&1
@@ -245,12 +244,11 @@ t1=$(date +%s.%N)
 load_s=$(secs "$t0" "$t1")
 per_m=$(awk '/this million in/ {printf "%s%s", sep, $(NF-1); sep=", "}' "$tmp/bdl.load")
 idx_s=$(awk '/indexes of bd_people built in/ {print $(NF-1)}' "$tmp/bdl.load")
-# 20,000,000 by the trend: the millions loaded, then the rest at the last
-# one's pace, and the index build scaled (a sort: a little more than linear).
-est20=$(awk -v idx="${idx_s:-0}" -v n="$npeople" '/this million in/ {m++; sum += $(NF-1); last = $(NF-1)}
-	END {if (m) printf "%.0f", (sum + (20 - m) * last + idx * 20000000 / n) / 60}' "$tmp/bdl.load")
+tally_s=$(awk '/tallies rebuilt in/ {print $(NF-1)}' "$tmp/bdl.load")
+scale_note="the lookups below run over these"
+[ "$npeople" -lt 20000000 ] && scale_note="$scale_note, not the issue's 20,000,000 (BENCH_PEOPLE=$npeople)"
 row "bench_basedata: bulk-load $npeople people with houses (sealed, blind-indexed)" "$load_s" "s" \
-	"$(awk -v n="$npeople" -v s="$load_s" 'BEGIN{printf "%.0f people/s", n/s}'); s per million: $per_m, then the indexes of bd_people built in ${idx_s:-?} s; $(du -sh "$tmp/bdl" | cut -f1) on disk; the lookups below run over these, not the issue's 20,000,000 (by this trend >= ${est20:-?} min to load, estimate, not run)"
+	"$(awk -v n="$npeople" -v s="$load_s" 'BEGIN{printf "%.0f people/s", n/s}'); s per million: $per_m, then the indexes of bd_people built in ${idx_s:-?} s and the area tallies in ${tally_s:-?} s; $(du -sh "$tmp/bdl" | cut -f1) on disk; $scale_note"
 GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/bdl" --listen 127.0.0.1:18087 --threads 16 \
 	>/dev/null 2>"$tmp/bdl-serve.log" &
 pids+=($!)
@@ -267,7 +265,7 @@ look_p99=$(wrk_p99)
 idle "$srv"
 look_c1=$(p99_c1 "http://127.0.0.1:18087/api/v1/basedata/people" -s bench/people_get.lua)
 row "GET people?id_number= (blind index), $npeople people, 64 connections" "$look_p99" "p99" \
-	"$(verdict "$look_p99" 2)target p99 < 2 ms over 20,000,000 (measured over $npeople); $look req/s; random of 100,000 loaded ID numbers"
+	"$(verdict "$look_p99" 2)target p99 < 2 ms with 20,000,000 people; $look req/s; random of 100,000 loaded ID numbers"
 row "GET people?id_number=, $npeople people, 1 connection" "$look_c1" "p99" \
 	"$(verdict "$look_c1" 2)target p99 < 2 ms"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$srv/status")

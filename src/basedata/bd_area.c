@@ -375,16 +375,13 @@ static const char *unit_cond(arena *ar, const bd_area *a, const char *alias)
     return arena_printf(ar, "%s.%s = ?%d", alias, chain_cols[a->level], a->level + 1);
 }
 
-/* The whole chain down to the unit: a prefix of the people's covering index
- * (0013), so an aggregate reads one index range and no table row. */
-static const char *chain_prefix(arena *ar, const bd_area *a, const char *alias)
-{
-    const char *s = "1";
-    int i;
+/* The city units: their tallies together hold everyone with a city. */
+#define CITIES_SQL "SELECT id FROM org_units WHERE kind = 'city'"
 
-    for (i = 0; a->unit && i <= a->level; i++)
-        s = arena_printf(ar, "%s AND %s.%s IS ?%d", s, alias, chain_cols[i], i + 1);
-    return s;
+/* A unit area of one unit, whose counts are that unit's tally rows (?level). */
+static int one_unit(const bd_area *a)
+{
+    return !drawn(a) && a->unit && a->level >= 0;
 }
 
 typedef struct part {
@@ -392,7 +389,7 @@ typedef struct part {
 } part;
 
 /* People, alias p; with_house: h (the house) joined too. */
-static part people_part(arena *ar, const bd_area *a, int prefix, int with_house)
+static part people_part(arena *ar, const bd_area *a, int with_house)
 {
     part p;
 
@@ -404,8 +401,7 @@ static part people_part(arena *ar, const bd_area *a, int prefix, int with_house)
         return p;
     }
     p.from = with_house ? "bd_people p LEFT JOIN bd_houses h ON h.id = p.house_id" : "bd_people p";
-    p.where = arena_printf(ar, "p.retired_at IS NULL AND %s",
-                           prefix ? chain_prefix(ar, a, "p") : unit_cond(ar, a, "p"));
+    p.where = arena_printf(ar, "p.retired_at IS NULL AND %s", unit_cond(ar, a, "p"));
     return p;
 }
 
@@ -473,10 +469,8 @@ static void area_bind(db_stmt *st, const bd_area *a, const char *today)
         db_bind_text(st, 10, today);
 }
 
-/* The age in whole years at ?10 (YYYY-MM-DD), from birth_date. */
-#define AGE_SQL                                                                                    \
-    "max(0, CAST(substr(?10, 1, 4) AS INTEGER) - CAST(substr(p.birth_date, 1, 4) AS INTEGER) - "   \
-    "(substr(p.birth_date, 6, 5) > substr(?10, 6, 5)))"
+/* The birth year of a person p, as the tallies keep it (0015). */
+#define BIRTH_YEAR_SQL "CAST(substr(p.birth_date, 1, 4) AS INTEGER)"
 
 typedef void (*row_fn)(db_stmt *st, void *arg);
 
@@ -514,7 +508,7 @@ static void person_row(db_stmt *st, arena *ar, void *out)
 int bd_area_people(db_conn *c, arena *ar, const bd_area *a, int64_t after, int64_t limit,
                    bd_area_person **out, size_t *n, int *more, gr_err *err)
 {
-    part p = people_part(ar, a, 0, 1);
+    part p = people_part(ar, a, 1);
     const char *sql = arena_printf(
         ar,
         "SELECT p.id, p.name_hint, p.sex, p.birth_date, p.residency, p.house_id, h.building_id, "
@@ -586,43 +580,41 @@ static void pop_row(db_stmt *st, void *arg)
     p->total += n;
 }
 
-/* The population of a unit area without sorting its people: for each chain
- * that occurs under the unit (a DISTINCT in index order), each residency,
- * sex and 5-year band, one range count on bd_people_area (0013), whose
- * columns after the chain are residency, sex, birth_date. Band i holds the
- * ages 5i .. 5i+4: age >= A exactly when birth_date <= (year - A) || '-MM-DD'
- * of today, compared as text (so 02-29 needs no real date). A GROUP BY over
- * the people would sort every one of them. */
-#define POP_UNIT_SQL                                                                               \
-    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 20), "               \
-    "bands(b, lo, hi) AS (SELECT i, CASE WHEN i = 20 THEN '' ELSE printf('%%04d', "                \
-    "CAST(substr(?10, 1, 4) AS INTEGER) - 5 * i - 5) || substr(?10, 5) END, CASE WHEN i = 0 "      \
-    "THEN '9999' ELSE printf('%%04d', CAST(substr(?10, 1, 4) AS INTEGER) - 5 * i) || "             \
-    "substr(?10, 5) END FROM k), "                                                                 \
-    "res(r) AS (VALUES ('registered'), ('permanent'), ('floating')), "                             \
-    "sx(s) AS (VALUES ('M'), ('F')), "                                                             \
-    "leaves(ci, di, st, co, gr) AS (SELECT DISTINCT p.city_id, p.district_id, p.street_id, "       \
-    "p.community_id, p.grid_id FROM bd_people p WHERE %s) "                                        \
-    "SELECT r, b, s, sum(n) FROM (SELECT res.r AS r, bands.b AS b, sx.s AS s, (SELECT count(*) "   \
-    "FROM bd_people q WHERE q.city_id IS l.ci AND q.district_id IS l.di AND q.street_id IS l.st "  \
-    "AND q.community_id IS l.co AND q.grid_id IS l.gr AND q.residency = res.r AND q.sex = sx.s "   \
-    "AND q.birth_date > bands.lo AND q.birth_date <= bands.hi AND q.retired_at IS NULL) AS n "     \
-    "FROM leaves l, res, sx, bands) WHERE n > 0 GROUP BY 1, 2, 3"
+/* The rows (residency, sex, birth_year, n) a population is summed from. A
+ * unit reads its tally (0015); everything is the tallies of the cities and
+ * the few people without a city; a drawn area counts its people. */
+static const char *pop_source(arena *ar, const bd_area *a)
+{
+    part p;
 
+    if (one_unit(a))
+        return arena_printf(ar,
+                            "SELECT residency, sex, birth_year, n FROM bd_pop_tally WHERE "
+                            "unit_id = ?%d AND n > 0",
+                            a->level + 1);
+    if (!drawn(a))
+        return "SELECT residency, sex, birth_year, n FROM bd_pop_tally WHERE unit_id IN "
+               "(" CITIES_SQL ") AND n > 0 UNION ALL SELECT p.residency, p.sex, " BIRTH_YEAR_SQL
+               ", 1 FROM bd_people p WHERE p.city_id IS NULL AND p.retired_at IS NULL";
+    p = people_part(ar, a, 0);
+    return arena_printf(ar,
+                        "SELECT p.residency AS residency, p.sex AS sex, " BIRTH_YEAR_SQL
+                        " AS birth_year, 1 AS n FROM %s WHERE %s",
+                        p.from, p.where);
+}
+
+/* Ages are taken at 31 December of today's year (?10): every 5-year band is
+ * a range of birth years, which is what lets a tally keep them. */
 static int pop_read(db_conn *c, arena *ar, const bd_area *a, const char *today, pop *out,
                     gr_err *err)
 {
-    part p = people_part(ar, a, 1, 0);
-    const char *sql;
+    const char *sql = arena_printf(ar,
+                                   "SELECT residency, min(max(0, CAST(substr(?10, 1, 4) AS "
+                                   "INTEGER) - birth_year) / 5, 20), sex, sum(n) FROM (%s) "
+                                   "GROUP BY 1, 2, 3",
+                                   pop_source(ar, a));
 
     memset(out, 0, sizeof(*out));
-    if (drawn(a))
-        sql = arena_printf(ar,
-                           "SELECT p.residency, min(" AGE_SQL " / 5, 20), p.sex, count(*) "
-                           "FROM %s WHERE %s GROUP BY 1, 2, 3",
-                           p.from, p.where);
-    else
-        sql = arena_printf(ar, POP_UNIT_SQL, p.where);
     return run(c, a, sql, today, pop_row, out, err);
 }
 
@@ -648,10 +640,23 @@ static json_t *residency_json(const pop *p)
 static int houses_json(db_conn *c, arena *ar, const bd_area *a, json_t **out, gr_err *err)
 {
     part p = houses_part(ar, a);
-    const char *sql = arena_printf(ar, "SELECT h.occupancy, count(*) FROM %s WHERE %s GROUP BY 1",
-                                   p.from, p.where);
+    const char *sql;
     json_t *o = json_pack("{s:i, s:i}", "occupied", 0, "vacant", 0);
-    int rc = run(c, a, sql, NULL, pair_row, o, err);
+    int rc;
+
+    if (one_unit(a))
+        sql = arena_printf(ar,
+                           "SELECT occupancy, sum(n) FROM bd_house_tally WHERE unit_id = ?%d "
+                           "AND n > 0 GROUP BY 1",
+                           a->level + 1);
+    else if (!drawn(a))
+        sql = "SELECT occupancy, sum(n) FROM (SELECT occupancy, n FROM bd_house_tally WHERE "
+              "unit_id IN (" CITIES_SQL ") AND n > 0 UNION ALL SELECT occupancy, 1 FROM "
+              "bd_houses WHERE city_id IS NULL AND retired_at IS NULL) GROUP BY 1";
+    else
+        sql = arena_printf(ar, "SELECT h.occupancy, count(*) FROM %s WHERE %s GROUP BY 1", p.from,
+                           p.where);
+    rc = run(c, a, sql, NULL, pair_row, o, err);
 
     json_object_set_new(o, "total",
                         json_integer(json_integer_value(json_object_get(o, "occupied")) +
@@ -662,12 +667,24 @@ static int houses_json(db_conn *c, arena *ar, const bd_area *a, json_t **out, gr
 
 static int tags_json(db_conn *c, arena *ar, const bd_area *a, json_t **out, gr_err *err)
 {
-    part p = people_part(ar, a, 1, 0);
-    const char *sql = arena_printf(ar,
-                                   "SELECT t.tag, count(*) FROM %s CROSS JOIN bd_person_tags t "
-                                   "ON t.person_id = p.id WHERE %s GROUP BY 1",
-                                   p.from, p.where);
+    part p = people_part(ar, a, 0);
+    const char *sql;
 
+    if (one_unit(a))
+        sql = arena_printf(ar,
+                           "SELECT tag, sum(n) FROM bd_tag_tally WHERE unit_id = ?%d AND n > 0 "
+                           "GROUP BY 1",
+                           a->level + 1);
+    else if (!drawn(a))
+        sql = "SELECT tag, sum(n) FROM (SELECT tag, n FROM bd_tag_tally WHERE unit_id IN "
+              "(" CITIES_SQL ") AND n > 0 UNION ALL SELECT t.tag, 1 FROM bd_people p CROSS JOIN "
+              "bd_person_tags t ON t.person_id = p.id WHERE p.city_id IS NULL AND p.retired_at "
+              "IS NULL) GROUP BY 1";
+    else
+        sql = arena_printf(ar,
+                           "SELECT t.tag, count(*) FROM %s CROSS JOIN bd_person_tags t ON "
+                           "t.person_id = p.id WHERE %s GROUP BY 1",
+                           p.from, p.where);
     *out = zeroed(bd_care_tags, bd_ncare_tags);
     return run(c, a, sql, NULL, pair_row, *out, err);
 }
@@ -938,13 +955,11 @@ int bd_area_emergency(db_conn *c, const bd_area *a, json_t **out, gr_err *err)
                        p.from, p.where, BD_EMERGENCY_MAX + 1);
     rc = run(c, a, sql, NULL, building_row, &bl, err);
     if (!rc) {
-        p = people_part(ar, a, 1, 0);
-        sql = arena_printf(ar, "SELECT p.residency, count(*) FROM %s WHERE %s GROUP BY 1", p.from,
-                           p.where);
+        sql = arena_printf(ar, "SELECT residency, sum(n) FROM (%s) GROUP BY 1", pop_source(ar, a));
         rc = run(c, a, sql, NULL, heads_row, heads, err);
     }
     if (!rc) {
-        p = people_part(ar, a, 0, 1);
+        p = people_part(ar, a, 1);
         sql = arena_printf(ar,
                            "SELECT p.id, p.name_hint, p.sex, p.birth_date, p.care_tags, h.id, "
                            "h.unit, h.floor, h.room, b.id, " ADDRESS_SQL " FROM %s LEFT JOIN "

@@ -7,11 +7,15 @@
  * An area is a GeoJSON Polygon or MultiPolygon, a circle (a point and a
  * radius of at most BD_AREA_RADIUS_MAX metres) or an org unit, always
  * intersected with the caller's scope. A unit area is an index range over
- * the unit chain every record carries; a drawn area first finds the live
- * buildings in its bounding box and keeps those the exact test passes, then
- * aggregates over the houses and people of those buildings. Every count is
- * a SQL aggregate; only building, organisation, facility and space ids and
- * their points come into C, for the exact test.
+ * the unit chain every record carries, and its population, care tags and
+ * houses are read from tallies the database keeps (bd_tally.h); a drawn area
+ * first finds the live buildings in its bounding box and keeps those the
+ * exact test passes, then aggregates over the houses and people of those
+ * buildings. Every count is a SQL aggregate; only building, organisation,
+ * facility and space ids and their points come into C, for the exact test.
+ *
+ * Ages are as of 31 December of today's year (年末 statistics): the age is
+ * the year minus the birth year, for unit and drawn areas alike.
  *
  * Life cycle: one of the bd_area_parse_* / bd_area_unit calls, then
  * bd_area_scope, then bd_area_resolve (once, on one reader), then any of the
@@ -89,7 +93,7 @@ int bd_area_contains(const bd_area *a, double lat, double lon);
 
 void bd_area_free(bd_area *a);
 
-/* Today in Asia/Shanghai as YYYY-MM-DD (ages are computed at this day). */
+/* Today in Asia/Shanghai as YYYY-MM-DD (ages are taken at the end of its year). */
 void bd_area_today(char out[11]);
 
 /* One person of an area: masked, no ID number and no phone. */
@@ -102,7 +106,7 @@ typedef struct bd_area_person {
 int bd_area_people(db_conn *c, arena *ar, const bd_area *a, int64_t after, int64_t limit,
                    bd_area_person **out, size_t *n, int *more, gr_err *err);
 
-/* The counts of an area, at day today (YYYY-MM-DD):
+/* The counts of an area, ages at the end of today's year (today YYYY-MM-DD):
  * {"population": {"total", "by_residency": {registered, permanent, floating},
  *  "by_age_band": {"0-14", "15-59", "60-79", "80+"}, "by_care_tag": {tag: n}},
  *  "houses": {"total", "occupied", "vacant"},

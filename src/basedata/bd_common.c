@@ -1,6 +1,7 @@
 /* What the base-data entities share: unit chains, scope, stewards, the fixed
  * code lists (bd_model.h). */
 #include "basedata/bd_model.h"
+#include "basedata/bd_tally.h"
 
 #include "base/calendar.h"
 #include "base/timeutil.h"
@@ -329,6 +330,32 @@ static int retire_run(db_conn *c, const struct retirable *t, const bd_meta *m, g
     return rc;
 }
 
+/* A retired person or house stops counting in the area tallies. */
+static int retire_untally(db_conn *c, const char *entity, int64_t id, gr_err *err)
+{
+    arena *a;
+    bd_person p;
+    bd_house h;
+    int rc;
+
+    if (strcmp(entity, "person") != 0 && strcmp(entity, "house") != 0)
+        return 0;
+    a = arena_new();
+    if (!a)
+        return err_set(err, GR_EINTERNAL, "", "out of memory");
+    if (entity[0] == 'p') {
+        rc = bd_person_get(c, a, id, &p, err);
+        if (!rc)
+            rc = bd_tally_person(c, &p, -1, err);
+    } else {
+        rc = bd_house_get(c, a, id, &h, err);
+        if (!rc)
+            rc = bd_tally_house(c, &h, -1, err);
+    }
+    arena_free(a);
+    return rc;
+}
+
 int bd_retire_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const char *entity, int64_t id,
                     int64_t version, gr_err *err)
 {
@@ -357,7 +384,9 @@ int bd_retire_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const char *en
     m.version++;
     m.updated_at = time_now_ms();
     ch = json_pack("{s:[n, I]}", "retired_at", (json_int_t)m.updated_at);
-    rc = retire_run(c, t, &m, err);
+    rc = retire_untally(c, entity, id, err);
+    if (!rc)
+        rc = retire_run(c, t, &m, err);
     if (!rc) {
         bd_change h = {entity, id, m.version, m.updated_at, who, m.source, "retire", ch};
         rc = bd_history_add(c, &h, err);

@@ -1,8 +1,75 @@
 /* The history rows of base-data records (bd_history.h). */
 #include "basedata/bd_history.h"
+#include "base/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Whether a key can be written as it is: the field names of the code. */
+static int plain_key(const char *k)
+{
+    for (; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_'))
+            return 0;
+    return 1;
+}
+
+/* One value of a change: null and integers by hand, the rest by jansson
+ * into a buffer of the stack (a string through jansson's own escaping). */
+static int value_text(buf *b, const json_t *v)
+{
+    char tmp[512];
+    size_t n;
+
+    if (json_is_null(v)) {
+        buf_puts(b, "null");
+        return 0;
+    }
+    if (json_is_integer(v))
+        n = (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+    else
+        n = json_dumpb(v, tmp, sizeof(tmp), JSON_ENCODE_ANY);
+    if (n == 0 || n > sizeof(tmp))
+        return -1;
+    buf_append(b, tmp, n);
+    return 0;
+}
+
+/* The changes as compact JSON, in the order they were put. json_dumps
+ * checks every array and object for loops through a hash table keyed by a
+ * printed pointer, which made it half of an imported person's history row
+ * (docs/benchmarks.md); changes are a flat object of [old, new] pairs, so
+ * only their scalars go through jansson. Anything else is dumped whole. */
+static char *changes_text(json_t *ch)
+{
+    const char *k;
+    json_t *pair;
+    buf b = {0};
+    int rc = 0;
+
+    buf_puts(&b, "{");
+    json_object_foreach(ch, k, pair)
+    {
+        if (rc || !plain_key(k) || !json_is_array(pair) || json_array_size(pair) != 2) {
+            rc = -1;
+            break;
+        }
+        buf_puts(&b, b.len > 1 ? ",\"" : "\"");
+        buf_puts(&b, k);
+        buf_puts(&b, "\":[");
+        rc = value_text(&b, json_array_get(pair, 0));
+        buf_puts(&b, ",");
+        if (!rc)
+            rc = value_text(&b, json_array_get(pair, 1));
+        buf_puts(&b, "]");
+    }
+    buf_puts(&b, "}");
+    if (!rc && b.data)
+        return buf_detach(&b);
+    buf_free(&b);
+    return json_dumps(ch, JSON_COMPACT);
+}
 
 int bd_history_add(db_conn *c, const bd_change *ch, gr_err *err)
 {
@@ -16,7 +83,7 @@ int bd_history_add(db_conn *c, const bd_change *ch, gr_err *err)
 
     if (!st)
         return GR_EINTERNAL;
-    changes = ch->changes ? json_dumps(ch->changes, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+    changes = ch->changes ? changes_text(ch->changes) : strdup("{}");
     if (!changes) {
         rc = err_set(err, GR_EINTERNAL, "", "cannot encode the changes");
         goto out;

@@ -1,5 +1,6 @@
 /* The streamed CSV import framework (bd_import.h). */
 #include "basedata/bd_import.h"
+#include "basedata/bd_tally.h"
 #include "base/arena.h"
 #include "base/buf.h"
 
@@ -102,12 +103,16 @@ static int row_run(struct batch *b, db_conn *c, size_t i, int alone, int *failed
     b->count.rows++;
     rc = row_precheck(b, row, &bad);
     if (!rc) {
+        size_t mark = bd_tally_mark();
+
         if (alone && db_exec_one(c, "SAVEPOINT bd_row", err))
             return GR_EINTERNAL;
         rc = b->e->row(b->ctx, c, b->who, row, b->col, &changed, &bad);
         *failed = rc < 0;
-        if (alone && rc < 0)
+        if (alone && rc < 0) {
             db_exec_one(c, "ROLLBACK TO bd_row", NULL);
+            bd_tally_undo(mark);
+        }
         if (alone)
             db_exec_one(c, "RELEASE bd_row", NULL);
     }
@@ -133,7 +138,7 @@ static int row_run(struct batch *b, db_conn *c, size_t i, int alone, int *failed
 static int group_run(struct batch *b, db_conn *c, size_t from, size_t to, gr_err *err)
 {
     bd_import_result count = b->count;
-    size_t report_len = b->report.len, i;
+    size_t report_len = b->report.len, mark = bd_tally_mark(), i;
     int failed = 0, alone_failed = 0, rc = 0;
 
     if (db_exec_one(c, "SAVEPOINT bd_group", err))
@@ -142,6 +147,7 @@ static int group_run(struct batch *b, db_conn *c, size_t from, size_t to, gr_err
         rc = row_run(b, c, i, 0, &failed, err);
     if (failed) {
         db_exec_one(c, "ROLLBACK TO bd_group", NULL);
+        bd_tally_undo(mark);
         b->count = count;
         b->report.len = report_len;
     }
@@ -159,8 +165,12 @@ static int batch_fn(db_conn *c, void *arg, gr_err *err)
 
     memset(&b->count, 0, sizeof(b->count));
     b->report.len = 0;
+    bd_tally_defer(1);
     for (i = 0; i < b->n && !rc; i += GROUP)
         rc = group_run(b, c, i, i + GROUP < b->n ? i + GROUP : b->n, err);
+    if (!rc)
+        return bd_tally_flush(c, err);
+    bd_tally_defer(0);
     return rc;
 }
 

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { BD_IMPORT_BATCH = 2000, BD_IMPORT_BATCH_BYTES = 4 << 20 };
+enum { BD_IMPORT_BATCH = 10000, BD_IMPORT_BATCH_BYTES = 16 << 20 };
 
 /* One data row: its fields in header order (leading and trailing spaces and
  * tabs trimmed) and the line of the file on which it starts. */

@@ -1,6 +1,7 @@
 /* People (实有人口): checks, sealing at rest, blind indexes, masked hints,
  * writes with history, lists, reveal and prefill (bd_model.h). */
 #include "basedata/bd_model.h"
+#include "basedata/bd_tally.h"
 
 #include "base/crypto.h"
 #include "base/mask.h"
@@ -536,6 +537,12 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
         r.p.m.id = *id = db_last_id(c);
     if (!rc && (is_new || strcmp(old.p.care_tags, r.p.care_tags) != 0))
         rc = tags_save(c, &r.p, is_new, err);
+    if (!rc && (is_new || !bd_tally_person_same(&old.p, &r.p))) {
+        if (!is_new)
+            rc = bd_tally_person(c, &old.p, -1, err);
+        if (!rc)
+            rc = bd_tally_person(c, &r.p, 1, err);
+    }
     if (!rc)
         rc = bd_history_write(c, who, "person", &r.p.m, is_new, ch, err);
 out:

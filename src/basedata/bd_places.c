@@ -1,6 +1,7 @@
 /* Buildings (楼栋) and houses (户 / 房屋): checks, natural keys, writes with
  * history, reads (bd_model.h). */
 #include "basedata/bd_model.h"
+#include "basedata/bd_tally.h"
 
 #include "geo/coord.h"
 #include "org/org.h"
@@ -235,28 +236,32 @@ static int building_save(db_conn *c, arena *a, const bd_building *b, int is_new,
     return rc;
 }
 
-/* A moved building takes its houses and their people to its new units. */
-static int chain_cascade(db_conn *c, const bd_building *b, gr_err *err)
+/* A moved building takes its houses and their people to its new units, a
+ * house moved to another building its people; the area tallies follow
+ * (out under the old chain before, in under the new one after). */
+static int chain_cascade(db_conn *c, const char *entity, const bd_meta *m, gr_err *err)
 {
     static const char *const sql[] = {
         "UPDATE bd_houses SET city_id = ?1, district_id = ?2, street_id = ?3, community_id = ?4, "
         "grid_id = ?5 WHERE building_id = ?6",
         "UPDATE bd_people SET city_id = ?1, district_id = ?2, street_id = ?3, community_id = ?4, "
-        "grid_id = ?5 WHERE house_id IN (SELECT id FROM bd_houses WHERE building_id = ?6)"};
-    size_t k;
-    int i, rc = 0;
+        "grid_id = ?5 WHERE house_id IN (SELECT id FROM bd_houses WHERE building_id = ?6)",
+        "UPDATE bd_people SET city_id = ?1, district_id = ?2, street_id = ?3, community_id = ?4, "
+        "grid_id = ?5 WHERE house_id = ?6"};
+    size_t k = strcmp(entity, "building") == 0 ? 0 : 2;
+    int i, rc = bd_tally_place(c, entity, m->id, -1, err);
 
-    for (k = 0; k < 2 && !rc; k++) {
+    for (; k < (k == 2 ? 3u : 2u) && !rc; k++) {
         db_stmt *st = db_prepare(c, sql[k], err);
         if (!st)
             return GR_EINTERNAL;
         for (i = 0; i < 5; i++)
-            db_bind_int_or_null(st, i + 1, b->m.chain[i]);
-        db_bind_int(st, 6, b->m.id);
+            db_bind_int_or_null(st, i + 1, m->chain[i]);
+        db_bind_int(st, 6, m->id);
         rc = db_run(st, err);
         db_done(st);
     }
-    return rc;
+    return rc ? rc : bd_tally_place(c, entity, m->id, 1, err);
 }
 
 static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who, bd_building *in,
@@ -287,7 +292,7 @@ static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who
     if (!rc && is_new)
         in->m.id = *id = db_last_id(c);
     if (!rc && !is_new && memcmp(old.m.chain, in->m.chain, sizeof(old.m.chain)) != 0)
-        rc = chain_cascade(c, in, err);
+        rc = chain_cascade(c, "building", &in->m, err);
     if (!rc)
         rc = bd_history_write(c, who, "building", &in->m, is_new, ch, err);
 out:
@@ -390,6 +395,15 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
     rc = house_save(c, in, is_new, err);
     if (!rc && is_new)
         in->m.id = *id = db_last_id(c);
+    if (!rc && !is_new && memcmp(old.m.chain, in->m.chain, sizeof(old.m.chain)) != 0)
+        rc = chain_cascade(c, "house", &in->m, err);
+    if (!rc && (is_new || memcmp(old.m.chain, in->m.chain, sizeof(old.m.chain)) != 0 ||
+                strcmp(old.occupancy, in->occupancy) != 0)) {
+        if (!is_new)
+            rc = bd_tally_house(c, &old, -1, err);
+        if (!rc)
+            rc = bd_tally_house(c, in, 1, err);
+    }
     if (!rc)
         rc = bd_history_write(c, who, "house", &in->m, is_new, ch, err);
 out:

@@ -81,11 +81,14 @@ int gr_cli(const gr_server *s, char *out, size_t outlen, const char *const *args
 
 int64_t gr_sql_int(const gr_server *s, const char *sql)
 {
-    char cmd[2048], line[64] = "";
+    size_t len = strlen(s->dir) + strlen(sql) + 64;
+    char *cmd = malloc(len), line[64] = "";
     FILE *f;
 
-    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/grassroots.db' \"%s\"", s->dir, sql);
+    assert_non_null(cmd);
+    assert_true((size_t)snprintf(cmd, len, "sqlite3 '%s/grassroots.db' \"%s\"", s->dir, sql) < len);
     f = popen(cmd, "r");
+    free(cmd);
     assert_non_null(f);
     if (!fgets(line, sizeof(line), f))
         line[0] = '\0';

@@ -4,9 +4,11 @@
  * area, two areas, a radius over 5 km, a bad polygon, a unit outside the
  * worker's scope); statistics; the emergency view for a drawn polygon (a
  * purpose required, department staff refused, an audit entry
- * "emergency.view" per call). ID numbers: the public example of
+ * "emergency.view" per call); the tallies behind the counts after writes
+ * through the API. ID numbers: the public example of
  * china_standards.md §4.1 and a synthetic one (its check character computed). */
 #include "harness.h"
+#include "tally_check.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int64_t community;
+static int64_t community, person1, person2;
 static double lat0, lon0;
 
 static int setup(void **state)
@@ -46,13 +48,13 @@ static int setup(void **state)
              "\"residency\":\"registered\",\"house_id\":%lld,\"relation\":\"householder\","
              "\"care_tags\":[\"elderly_alone\"]}",
              (long long)h);
-    gr_create(&steward, "/api/v1/basedata/people", body);
+    person1 = gr_create(&steward, "/api/v1/basedata/people", body);
     snprintf(body, sizeof(body),
              "{\"name\":\"李四\",\"id_number\":\"110105199003070017\",\"residency\":"
              "\"floating\",\"permit_start\":\"2026-01-01\",\"permit_end\":\"2027-01-01\","
              "\"house_id\":%lld,\"relation\":\"tenant\"}",
              (long long)h);
-    gr_create(&steward, "/api/v1/basedata/people", body);
+    person2 = gr_create(&steward, "/api/v1/basedata/people", body);
     gr_client_free(&steward);
     return 0;
 }
@@ -214,6 +216,50 @@ static void test_emergency(void **state)
     gr_client_free(&worker);
 }
 
+/* Writes through the API (a care tag and residency changed, a person
+ * retired) move the tallies the counts of a unit are read from. */
+static void test_tallies_follow_writes(void **state)
+{
+    gr_client steward, worker;
+    gr_resp r;
+    json_t *pop;
+    char path[256];
+    const char *sql;
+    int k;
+
+    (void)state;
+    gr_login_demo(&steward, "data_steward");
+    gr_login_demo(&worker, "community_worker");
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld", (long long)person2);
+    assert_int_equal(gr_request(&steward, "PATCH", path, NULL,
+                                "{\"version\":1,\"care_tags\":[\"disabled\"],\"residency\":"
+                                "\"permanent\"}",
+                                &r),
+                     200);
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/basedata/people/%lld/retire", (long long)person1);
+    assert_int_equal(gr_request(&steward, "POST", path, NULL, "{\"version\":1}", &r), 200);
+    gr_resp_free(&r);
+
+    snprintf(path, sizeof(path), "/api/v1/basedata/area/summary?unit_id=%lld",
+             (long long)community);
+    assert_int_equal(gr_get(&worker, path, &r), 200);
+    pop = json_object_get(r.json, "population");
+    assert_int_equal(gr_jint(pop, "total"), 1);
+    assert_int_equal(gr_jint(json_object_get(pop, "by_residency"), "floating"), 0);
+    assert_int_equal(gr_jint(json_object_get(pop, "by_residency"), "permanent"), 1);
+    assert_int_equal(gr_jint(json_object_get(pop, "by_care_tag"), "elderly_alone"), 0);
+    assert_int_equal(gr_jint(json_object_get(pop, "by_care_tag"), "disabled"), 1);
+    assert_int_equal(gr_jint(json_object_get(r.json, "houses"), "occupied"), 1);
+    gr_resp_free(&r);
+
+    for (k = 0; (sql = gr_tally_check_sql(k)) != NULL; k++)
+        assert_int_equal(gr_sql_int(&gr_srv, sql), 0);
+    assert_int_equal(gr_sql_int(&gr_srv, "SELECT count(*) FROM bd_tag_tally WHERE n <> 0"), 5);
+    gr_client_free(&steward);
+    gr_client_free(&worker);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_bad_areas),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_emergency),
+        cmocka_unit_test(test_tallies_follow_writes),
     };
     return cmocka_run_group_tests(tests, setup, gr_teardown_server);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tally_check.h"
 #include "testdb.h"
 #include "tmpdir.h"
 
@@ -44,14 +45,9 @@ static void expect_err(int rc, const gr_err *err, int code, const char *field)
 /* A synthetic ID number: 17 digits and their MOD 11-2 check character. */
 static const char *make_id(const char *first17)
 {
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    static const char check[] = "10X98765432";
     char *out = arena_alloc(A, 19);
-    int i, s = 0;
 
-    for (i = 0; i < 17; i++)
-        s += (first17[i] - '0') * w[i];
-    snprintf(out, 19, "%s%c", first17, check[s % 11]);
+    gr_testdb_id_number(first17, out);
     return out;
 }
 
@@ -415,6 +411,188 @@ static json_t *history_of(const char *entity, int64_t id)
     return items;
 }
 
+static int history_raw(db_conn *c, void *arg, gr_err *err)
+{
+    bd_change h = {"building", 999999, 1, 1, &system_actor, "collected", "create", arg};
+
+    return bd_history_add(c, &h, err);
+}
+
+/* The changes text is written by bd_history's own writer, not json_dumps:
+ * what is read back is what was put, escapes and all, in the order put. */
+static void test_history_changes_text(void **state)
+{
+    json_t *ch =
+        json_pack("{s:[n, s], s:[i, I], s:[f, n], s:[s, b], s:[s, s]}", "road",
+                  "a \"quoted\" \\ road\n\t\001 路", "floors", 3, (json_int_t)-9007199254740993LL,
+                  "area_m2", 12.5, "odd", "x", 1, "unit", "", "单元");
+    json_t *h, *got;
+    gr_err err = {0};
+
+    (void)state;
+    assert_int_equal(db_write(ctx.db, history_raw, ch, &err), 0);
+    h = history_of("building", 999999);
+    assert_int_equal(json_array_size(h), 1);
+    got = json_object_get(json_array_get(h, 0), "changes");
+    assert_true(json_equal(got, ch));
+    assert_string_equal(json_object_iter_key(json_object_iter(got)), "road");
+    json_decref(h);
+    json_decref(ch);
+}
+
+/* ---- the area tallies (bd_tally.h) ---- */
+
+static void assert_tallies(void)
+{
+    const char *sql;
+    int64_t bad;
+    int k;
+
+    for (k = 0; (sql = gr_tally_check_sql(k)) != NULL; k++) {
+        bad = gr_testdb_int(ctx.db, sql, 0);
+        if (bad)
+            print_error("%s differs from the tables\n", gr_tally_name(k));
+        assert_int_equal(bad, 0);
+    }
+}
+
+/* The live people a tally counts under a unit. */
+static int64_t tally_people(int64_t unit)
+{
+    return gr_testdb_int(ctx.db, "SELECT coalesce(sum(n), 0) FROM bd_pop_tally WHERE unit_id = ?",
+                         unit);
+}
+
+static int64_t tally_houses(int64_t unit, const char *occupancy)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(sum(n), 0) FROM bd_house_tally WHERE unit_id = ? AND occupancy = "
+             "'%s'",
+             occupancy);
+    return gr_testdb_int(ctx.db, sql, unit);
+}
+
+static int64_t tallied_house(int64_t building, const char *room, const char *occupancy)
+{
+    bd_house h;
+    gr_err err = {0};
+    int64_t id = 0;
+
+    memset(&h, 0, sizeof(h));
+    h.building_id = building;
+    h.room = room;
+    h.ownership = "private";
+    h.occupancy = occupancy;
+    assert_int_equal(run(1, &steward, &h, &id, 0, &err), 0);
+    return id;
+}
+
+/* A person as stored, ready to be written again. */
+static bd_person_input person_again(int64_t id, int64_t *version)
+{
+    bd_person p;
+    bd_person_input in;
+    gr_err err = {0};
+
+    assert_int_equal(bd_person_get(gr_testdb_reader(ctx.db), A, id, &p, &err), 0);
+    bd_person_input_from(&p, &in);
+    bd_person_tags_split(A, p.care_tags, &in);
+    *version = p.m.version;
+    return in;
+}
+
+/* Every write of the model keeps the tallies exact: people written, their
+ * tags, residency and ID number (the birth year) changed, a person moved to
+ * another house, a building and a house moved to other units with the
+ * people in them, an unchanged rewrite, houses' occupancy, retirement. */
+static void test_area_tallies(void **state)
+{
+    int64_t ga = org_grid_at(&ctx, in_lat, in_lon), gb = org_grid_at(&ctx, out_lat, out_lon);
+    bd_building ba = building_at("T1号", in_lat, in_lon),
+                bb = building_at("T2号", out_lat, out_lon),
+                bc = building_at("T3号", in_lat, in_lon), got;
+    int64_t a = 0, b = 0, c = 0, ha1, ha2, hb1, p1, p2, p3, v, ga_people;
+    bd_person_input in;
+    bd_house h;
+    gr_err err = {0};
+
+    (void)state;
+    assert_true(ga > 0 && gb > 0 && ga != gb);
+    assert_tallies();
+    ga_people = tally_people(ga);
+    assert_int_equal(run(0, &steward, &ba, &a, 0, &err), 0);
+    assert_int_equal(run(0, &steward, &bb, &b, 0, &err), 0);
+    ha1 = tallied_house(a, "101", "occupied");
+    ha2 = tallied_house(a, "102", "vacant");
+    hb1 = tallied_house(b, "101", "vacant");
+    in = person_in("钱一", make_id("11010519330303001"), ha1);
+    in.care_tags[0] = "elderly_alone";
+    in.ncare_tags = 1;
+    p1 = 0;
+    assert_int_equal(run(2, &steward, &in, &p1, 0, &err), 0);
+    p2 = new_person("钱二", make_id("11010519610606002"), ha1);
+    p3 = new_person("钱三", make_id("11010519720707003"), 0);
+    assert_tallies();
+    assert_int_equal(tally_people(ga), ga_people + 2);
+    assert_int_equal(tally_houses(ga, "vacant"), 1);
+
+    /* Residency, tags and the ID number (another birth year) of p2. */
+    in = person_again(p2, &v);
+    in.residency = "floating";
+    in.permit_start = "2026-01-01";
+    in.permit_end = "2027-12-31";
+    in.care_tags[0] = "disabled";
+    in.care_tags[1] = "low_income";
+    in.ncare_tags = 2;
+    in.id_number = make_id("11010519620606002");
+    in.today_yyyymmdd = 20261127;
+    assert_int_equal(run(2, &steward, &in, &p2, v, &err), 0);
+    assert_tallies();
+    /* p1 to a house of the other grid, tags along; an unchanged p3 (a new
+     * name only) moves nothing. */
+    in = person_again(p1, &v);
+    in.house_id = hb1;
+    assert_int_equal(run(2, &steward, &in, &p1, v, &err), 0);
+    in = person_again(p3, &v);
+    in.name = "钱叁";
+    assert_int_equal(run(2, &steward, &in, &p3, v, &err), 0);
+    assert_tallies();
+    assert_int_equal(tally_people(ga), ga_people + 1);
+    /* Occupancy. */
+    assert_int_equal(bd_house_get(gr_testdb_reader(ctx.db), A, ha2, &h, &err), 0);
+    h.occupancy = "occupied";
+    assert_int_equal(run(1, &steward, &h, &ha2, h.m.version, &err), 0);
+    assert_tallies();
+    assert_int_equal(tally_houses(ga, "vacant"), 0);
+
+    /* Building a moves to the other grid with its houses and p2; then house
+     * ha1 (p2 in it) to a new building c back in the first grid. */
+    assert_int_equal(bd_building_get(gr_testdb_reader(ctx.db), A, a, &got, &err), 0);
+    got.lat = out_lat;
+    got.lon = out_lon;
+    assert_int_equal(run(0, &steward, &got, &a, got.m.version, &err), 0);
+    assert_tallies();
+    assert_int_equal(tally_people(ga), ga_people);
+    assert_int_equal(tally_houses(gb, "occupied"), 2);
+    assert_int_equal(run(0, &steward, &bc, &c, 0, &err), 0);
+    assert_int_equal(bd_house_get(gr_testdb_reader(ctx.db), A, ha1, &h, &err), 0);
+    h.building_id = c;
+    assert_int_equal(run(1, &steward, &h, &ha1, h.m.version, &err), 0);
+    assert_tallies();
+    assert_int_equal(tally_people(ga), ga_people + 1);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT grid_id FROM bd_people WHERE id = ?", p2), ga);
+
+    /* Retirement: a person, and a house with nobody in it. */
+    in = person_again(p1, &v);
+    assert_int_equal(retire(&steward, "person", p1, v, &err), 0);
+    assert_int_equal(bd_house_get(gr_testdb_reader(ctx.db), A, ha2, &h, &err), 0);
+    assert_int_equal(retire(&steward, "house", ha2, h.m.version, &err), 0);
+    assert_tallies();
+    assert_int_equal(tally_houses(gb, "occupied"), 0);
+}
+
 static void test_history_and_versions(void **state)
 {
     int64_t house = new_house(new_building("6号"), "601");
@@ -610,6 +788,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_places),
+        cmocka_unit_test(test_history_changes_text),
+        cmocka_unit_test(test_area_tallies),
         cmocka_unit_test(test_place_validation),
         cmocka_unit_test(test_person_validation),
         cmocka_unit_test(test_encryption_at_rest),

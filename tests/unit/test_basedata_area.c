@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tally_check.h"
 #include "testdb.h"
 #include "tmpdir.h"
 
@@ -18,6 +19,7 @@
 #include "auth/auth.h"
 #include "base/log.h"
 #include "basedata/bd_area.h"
+#include "basedata/bd_tally.h"
 #include "geo/coord.h"
 #include "org/org.h"
 
@@ -116,15 +118,16 @@ static int fill(db_conn *c, void *arg, gr_err *err)
         "FROM bd_houses h JOIN bd_buildings b ON b.id = h.building_id WHERE b.address_key LIKE "
         "'area-test|%') + i / 10, CASE i % 20 WHEN 0 THEN 'elderly_alone' WHEN 10 THEN "
         "'disabled,low_income' ELSE '' END, ?5, 'imported', ?1, ?2, ?3, ?4, ?5, 1, 1 FROM n",
-        /* On the edges of the bands at TODAY (80 today, 80 tomorrow, 15, 100,
-         * born tomorrow), without a house: they count in unit areas only. */
+        /* On the edges of the bands at the end of TODAY's year (born 31 December
+         * and 1 January: 80 and 79, 15 and 14, 100 and 99; born later this
+         * year), without a house: they count in unit areas only. */
         "INSERT INTO bd_people (name_enc, name_index, name_hint, id_number_enc, id_number_index, "
         "id_number_hint, birth_date, sex, residency, steward_org_id, source, city_id, "
         "district_id, street_id, community_id, grid_id, created_at, updated_at) SELECT x'00', "
         "randomblob(32), '王*', x'00', CAST('edge-' || d.key AS BLOB), '110105********0000', "
         "d.value, 'F', 'registered', ?5, 'imported', ?1, ?2, ?3, ?4, ?5, 1, 1 FROM "
-        "json_each('[\"1946-11-27\",\"1946-11-28\",\"2011-11-27\",\"2011-11-28\",\"1926-11-27\","
-        "\"1926-11-28\",\"2026-11-28\"]') d",
+        "json_each('[\"1946-12-31\",\"1947-01-01\",\"2011-12-31\",\"2012-01-01\",\"1926-12-31\","
+        "\"1927-01-01\",\"2026-12-31\"]') d",
         "INSERT INTO bd_person_tags (tag, person_id) SELECT j.value, p.id FROM bd_people p, "
         "json_each('[\"' || replace(p.care_tags, ',', '\",\"') || '\"]') j WHERE p.care_tags "
         "<> ''",
@@ -159,6 +162,12 @@ static int fill(db_conn *c, void *arg, gr_err *err)
     return rc;
 }
 
+static int rebuild_fn(db_conn *c, void *arg, gr_err *err)
+{
+    (void)arg;
+    return bd_tally_rebuild(c, err);
+}
+
 static int group_setup(void **state)
 {
     gr_err err = {0};
@@ -172,6 +181,9 @@ static int group_setup(void **state)
     assert_int_equal(gr_testdb_demo_point(&ctx, worker_scope, 1, 200, &lat0, &lon0, &grid), 0);
     assert_int_equal(org_unit_levels(rd(), grid, chain, &err), 0);
     assert_int_equal(db_write(ctx.db, fill, NULL, &err), 0);
+    /* The rows went in past the model: their tallies are counted as a
+     * bulk loader's are. */
+    assert_int_equal(db_write(ctx.db, rebuild_fn, NULL, &err), 0);
     return 0;
 }
 
@@ -325,10 +337,10 @@ static int64_t jget(json_t *o, const char *path1, const char *path2)
     return json_integer_value(v);
 }
 
-/* The age band of the independent count: strftime rather than substr. */
+/* The age of the independent count: at 31 December of ?2's year (the
+ * documented year-end rule), with strftime rather than substr. */
 #define AGE_IND                                                                                    \
-    "(CAST(strftime('%Y', ?2) AS INTEGER) - CAST(strftime('%Y', birth_date) AS INTEGER) - "        \
-    "(strftime('%m%d', birth_date) > strftime('%m%d', ?2)))"
+    "(CAST(strftime('%Y', ?2) AS INTEGER) - CAST(strftime('%Y', birth_date) AS INTEGER))"
 
 static void test_grid_summary(void **state)
 {
@@ -537,13 +549,218 @@ static void test_stats(void **state)
     bd_area_free(&a);
 }
 
+/* ---- the tallies (migration 0015) ---- */
+
+/* Each tally against a fresh count over the tables (tally_check.h). */
+static void assert_tallies_exact(void)
+{
+    const char *sql;
+    int k;
+
+    for (k = 0; (sql = gr_tally_check_sql(k)) != NULL; k++) {
+        if (q(sql) != 0)
+            print_error("%s differs from the tables\n", gr_tally_name(k));
+        assert_int_equal(q(sql), 0);
+    }
+}
+
+static int64_t grid2, chain2[5];
+
+/* A person of the tally test, keyed by its blind index "tally-<key>". */
+static void add_person(const char *key, const char *birth, const char *sex, const char *res,
+                       int64_t house, const int64_t ch[5])
+{
+    const char *permit = strcmp(res, "floating") == 0 ? "'2026-01-01', '2027-01-01'" : "NULL, NULL";
+
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO bd_people (name_enc, name_index, name_hint, id_number_enc, "
+                   "id_number_index, id_number_hint, birth_date, sex, residency, permit_start, "
+                   "permit_end, house_id, steward_org_id, source, city_id, district_id, street_id, "
+                   "community_id, grid_id, created_at, updated_at) VALUES (x'00', randomblob(32), "
+                   "'赵*', x'00', CAST('tally-%s' AS BLOB), '110105********0000', '%s', '%s', "
+                   "'%s', %s, NULLIF(%lld, 0), %lld, 'imported', NULLIF(%lld, 0), NULLIF(%lld, 0), "
+                   "NULLIF(%lld, 0), NULLIF(%lld, 0), NULLIF(%lld, 0), 1, 1)",
+                   key, birth, sex, res, permit, (long long)house, (long long)steward_scope,
+                   (long long)ch[0], (long long)ch[1], (long long)ch[2], (long long)ch[3],
+                   (long long)ch[4]);
+}
+
+static int64_t person(const char *key)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT id FROM bd_people WHERE id_number_index = CAST('tally-%s' AS BLOB)", key);
+    return q(sql);
+}
+
+static int64_t add_house(int64_t building, const char *room, const char *occupancy)
+{
+    char sql[128];
+
+    gr_testdb_exec(
+        ctx.db,
+        "INSERT INTO bd_houses (building_id, room, use, ownership, occupancy, "
+        "steward_org_id, source, city_id, district_id, street_id, community_id, grid_id, "
+        "created_at, updated_at) VALUES (%lld, '%s', 'residential', 'private', '%s', "
+        "%lld, 'imported', NULLIF(%lld, 0), NULLIF(%lld, 0), NULLIF(%lld, 0), "
+        "NULLIF(%lld, 0), NULLIF(%lld, 0), 1, 1)",
+        (long long)building, room, occupancy, (long long)steward_scope, (long long)chain2[0],
+        (long long)chain2[1], (long long)chain2[2], (long long)chain2[3], (long long)chain2[4]);
+    snprintf(sql, sizeof(sql), "SELECT id FROM bd_houses WHERE building_id = %lld AND room = '%s'",
+             (long long)building, room);
+    return q(sql);
+}
+
+/* The summary and statistics of a unit (0: everything) at TODAY. */
+static void unit_counts(int64_t unit, json_t **summary, json_t **stats)
+{
+    gr_err err = {0};
+    bd_area a;
+
+    memset(&a, 0, sizeof(a));
+    if (unit)
+        assert_int_equal(bd_area_unit(rd(), unit, "unit_id", &a, &err), 0);
+    assert_int_equal(bd_area_scope(rd(), &a, 0, "unit_id", &err), 0);
+    assert_int_equal(bd_area_summary(rd(), &a, TODAY, summary, &err), 0);
+    assert_int_equal(bd_area_stats(rd(), &a, TODAY, stats, &err), 0);
+    bd_area_free(&a);
+}
+
+/* The pyramid's count of band i (0-4, 5-9 ..) and sex "male" / "female". */
+static int64_t pyr(json_t *stats, size_t band, const char *sex)
+{
+    return jget(json_array_get(json_object_get(stats, "pyramid"), band), sex, NULL);
+}
+
+/* Grid 2 before the changes: born 31 December 1946 (80 at the end of 2026,
+ * though 79 on TODAY), 1 January 1947 (79), 31 December 2011 (15, though
+ * 14 on TODAY), 1 January 2012 (14) and 1990 (36, no house). */
+static void assert_grid2_before(void)
+{
+    json_t *s = NULL, *st = NULL, *pop;
+
+    unit_counts(grid2, &s, &st);
+    pop = json_object_get(s, "population");
+    assert_int_equal(jget(pop, "total", NULL), 5);
+    assert_int_equal(jget(pop, "by_residency", "registered"), 2);
+    assert_int_equal(jget(pop, "by_residency", "permanent"), 2);
+    assert_int_equal(jget(pop, "by_residency", "floating"), 1);
+    assert_int_equal(jget(pop, "by_age_band", "0-14"), 1);
+    assert_int_equal(jget(pop, "by_age_band", "15-59"), 2);
+    assert_int_equal(jget(pop, "by_age_band", "60-79"), 1);
+    assert_int_equal(jget(pop, "by_age_band", "80+"), 1);
+    assert_int_equal(jget(pop, "by_care_tag", "elderly_alone"), 1);
+    assert_int_equal(jget(pop, "by_care_tag", "disabled"), 1);
+    assert_int_equal(jget(pop, "by_care_tag", "low_income"), 1);
+    assert_int_equal(jget(pop, "by_care_tag", "special_care"), 0);
+    assert_int_equal(jget(s, "houses", "occupied"), 1);
+    assert_int_equal(jget(s, "houses", "vacant"), 2);
+    assert_int_equal(jget(s, "houses", "total"), 3);
+    assert_int_equal(jget(st, "population", NULL), 5);
+    assert_int_equal(pyr(st, 16, "female"), 1); /* 80-84 */
+    assert_int_equal(pyr(st, 15, "male"), 1);   /* 75-79 */
+    assert_int_equal(pyr(st, 15, "female"), 0);
+    assert_int_equal(pyr(st, 3, "female"), 1); /* 15-19 */
+    assert_int_equal(pyr(st, 2, "male"), 1);   /* 10-14 */
+    assert_int_equal(pyr(st, 7, "male"), 1);   /* 35-39 */
+    assert_int_equal(jget(st, "floating", "count"), 1);
+    json_decref(s);
+    json_decref(st);
+}
+
+/* Everything (no scope, no area): the tallies of the cities and the people
+ * and houses without a city, against plain counts. */
+static void assert_everything(void)
+{
+    json_t *s = NULL, *st = NULL;
+
+    unit_counts(0, &s, &st);
+    assert_int_equal(jget(json_object_get(s, "population"), "total", NULL),
+                     q("SELECT count(*) FROM bd_people WHERE retired_at IS NULL"));
+    assert_int_equal(jget(json_object_get(s, "population"), "by_care_tag", "elderly_alone"),
+                     q("SELECT count(*) FROM bd_person_tags t JOIN bd_people p ON p.id = "
+                       "t.person_id WHERE p.retired_at IS NULL AND t.tag = 'elderly_alone'"));
+    assert_int_equal(jget(s, "houses", "total"),
+                     q("SELECT count(*) FROM bd_houses WHERE retired_at IS NULL"));
+    assert_int_equal(jget(st, "floating", "count"),
+                     q("SELECT count(*) FROM bd_people WHERE retired_at IS NULL AND residency = "
+                       "'floating'"));
+    json_decref(s);
+    json_decref(st);
+}
+
+/* The tallies of people written past the model (as the bench's loader
+ * does) come from the rebuild: exact against the tables, the counts of a
+ * unit from them at the edges of the birth-year bands, and a spoilt tally
+ * made whole again. The writers' own upkeep is test_basedata.c's. */
+static void test_tallies(void **state)
+{
+    gr_err err = {0};
+    int64_t b, h1, p1, p2, p5;
+    char sql[256];
+
+    (void)state;
+    assert_tallies_exact();
+    snprintf(sql, sizeof(sql),
+             "SELECT id FROM org_units WHERE kind = 'grid' AND parent_id <> %lld ORDER BY id "
+             "LIMIT 1",
+             (long long)chain[3]);
+    grid2 = q(sql);
+    assert_true(grid2 > 0);
+    assert_int_equal(org_unit_levels(rd(), grid2, chain2, &err), 0);
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO bd_buildings (district, street, road, house_number, address_key, "
+                   "lat, lon, use, steward_org_id, source, city_id, district_id, street_id, "
+                   "community_id, grid_id, created_at, updated_at) VALUES ('朝阳区', '测试街道', "
+                   "'测试路', '1号', 'tally-test', 39.9, 116.4, 'residential', %lld, 'imported', "
+                   "NULLIF(%lld, 0), NULLIF(%lld, 0), NULLIF(%lld, 0), NULLIF(%lld, 0), "
+                   "NULLIF(%lld, 0), 1, 1)",
+                   (long long)steward_scope, (long long)chain2[0], (long long)chain2[1],
+                   (long long)chain2[2], (long long)chain2[3], (long long)chain2[4]);
+    b = q("SELECT id FROM bd_buildings WHERE address_key = 'tally-test'");
+    h1 = add_house(b, "101", "occupied");
+    add_house(b, "102", "vacant");
+    add_house(b, "103", "vacant");
+    add_person("p1", "1946-12-31", "F", "registered", h1, chain2);
+    add_person("p2", "1947-01-01", "M", "registered", h1, chain2);
+    add_person("p3", "2011-12-31", "F", "permanent", h1, chain2);
+    add_person("p4", "2012-01-01", "M", "floating", h1, chain2);
+    add_person("p5", "1990-06-15", "M", "permanent", 0, chain2);
+    p1 = person("p1");
+    p2 = person("p2");
+    p5 = person("p5");
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO bd_person_tags (tag, person_id) VALUES ('elderly_alone', %lld), "
+                   "('disabled', %lld), ('low_income', %lld)",
+                   (long long)p1, (long long)p2, (long long)p5);
+    assert_int_equal(db_write(ctx.db, rebuild_fn, NULL, &err), 0);
+    assert_tallies_exact();
+    assert_grid2_before();
+    assert_everything();
+
+    /* A spoilt tally is made whole again by the rebuild. */
+    gr_testdb_exec(ctx.db, "UPDATE bd_pop_tally SET n = n + 7 WHERE unit_id = %lld",
+                   (long long)grid2);
+    gr_testdb_exec(ctx.db, "DELETE FROM bd_tag_tally");
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO bd_house_tally VALUES (%lld, 'vacant', -3) ON CONFLICT DO "
+                   "UPDATE SET n = -3",
+                   (long long)grid2);
+    assert_true(q(gr_tally_check_sql(0)) > 0);
+    assert_int_equal(db_write(ctx.db, rebuild_fn, NULL, &err), 0);
+    assert_tallies_exact();
+    assert_grid2_before();
+    assert_everything();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),          cmocka_unit_test(test_crs),
         cmocka_unit_test(test_scope),          cmocka_unit_test(test_grid_summary),
         cmocka_unit_test(test_polygon_counts), cmocka_unit_test(test_circle_and_emergency),
-        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats),          cmocka_unit_test(test_tallies),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

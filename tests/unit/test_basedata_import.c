@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tally_check.h"
 #include "testdb.h"
 
 #include "base/crypto.h"
 #include "base/csv.h"
 #include "base/validate.h"
 #include "basedata/bd_import.h"
+#include "basedata/bd_model.h"
 #include "basedata/bd_units.h"
 
 #include <stdio.h>
@@ -269,6 +271,59 @@ static void test_row_never_half_written(void **state)
                      0);
 }
 
+/* People written and then failed: their area tallies are undone with them
+ * (bd_tally_defer), whether the row failed in its group or alone. */
+static const char *const fail_person_columns[] = {"id_number", "fail"};
+
+static int fail_person_row(gr_ctx *cx, db_conn *c, const bd_actor *who, const bd_import_row *row,
+                           const int *col, int *changed, gr_err *err)
+{
+    bd_person_input in;
+    const char *fail = bd_import_value(row, col, 1);
+    int64_t id = 0;
+    int rc;
+
+    memset(&in, 0, sizeof(in));
+    in.name = "测试";
+    in.id_number = bd_import_value(row, col, 0);
+    in.residency = "registered";
+    in.source = "imported";
+    in.care_tags[0] = "disabled";
+    in.ncare_tags = 1;
+    rc = bd_person_write(cx, c, who, &in, &id, 0, changed, err);
+    if (!rc && fail && strcmp(fail, "1") == 0)
+        rc = err_set(err, GR_EINVAL, "fail", "asked to fail after writing");
+    return rc;
+}
+
+static const bd_import_entity fail_person_entity = {
+    "people-failing", fail_person_columns, 2, fail_person_columns, 1, fail_person_row};
+
+static void test_failed_rows_leave_no_count(void **state)
+{
+    char a[19], b[19], c[19], text[256];
+    const char *sql;
+    bd_import_result res;
+    gr_err err = {0};
+    int k;
+
+    (void)state;
+    gr_testdb_id_number("11010519550505101", a);
+    gr_testdb_id_number("11010519550505102", b);
+    gr_testdb_id_number("11010519550505103", c);
+    snprintf(text, sizeof(text), "id_number,fail\n%s,0\n%s,1\n%s,0\n", a, b, c);
+    assert_int_equal(run_mem(&fail_person_entity, text, NULL, &res, &err), 0);
+    assert_int_equal(res.stored, 2);
+    assert_int_equal(res.bad, 1);
+    assert_int_equal(gr_testdb_int(D,
+                                   "SELECT count(*) FROM bd_tag_tally WHERE unit_id = ? AND tag = "
+                                   "'disabled' AND n = 2",
+                                   operator_.scope_org_id),
+                     1);
+    for (k = 0; (sql = gr_tally_check_sql(k)) != NULL; k++)
+        assert_int_equal(gr_testdb_int(D, sql, 0), 0);
+}
+
 static void test_header_refused(void **state)
 {
     bd_import_result res;
@@ -356,6 +411,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_100k),
         cmocka_unit_test(test_row_never_half_written),
+        cmocka_unit_test(test_failed_rows_leave_no_count),
         cmocka_unit_test(test_header_refused),
         cmocka_unit_test(test_rows_and_syntax),
     };

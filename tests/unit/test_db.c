@@ -98,6 +98,94 @@ static void test_migrate_and_too_new(void **state)
     db_close(d);
 }
 
+/* Whether compiling an INSERT into the table opens an ephemeral table: what
+ * SQLite does for a CHECK with an IN list of more than two values, on every
+ * row (0016_check_lists.sql). */
+static int insert_opens_ephemeral(db_conn *c, const char *table)
+{
+    char sql[4096];
+    db_stmt *st;
+    int found = 0;
+
+    /* Every stored column a parameter: DEFAULT VALUES would let SQLite fold
+     * a check of constants away. */
+    st = db_prepare(c,
+                    "SELECT group_concat('\"' || name || '\"'), group_concat('?') FROM "
+                    "pragma_table_xinfo(?) WHERE hidden = 0",
+                    NULL);
+    assert_non_null(st);
+    db_bind_text(st, 1, table);
+    assert_int_equal(db_step(st, NULL), DB_ROW);
+    snprintf(sql, sizeof(sql), "EXPLAIN INSERT INTO \"%s\" (%s) VALUES (%s)", table,
+             db_col_text(st, 0), db_col_text(st, 1));
+    db_done(st);
+    st = db_prepare(c, sql, NULL);
+    assert_non_null(st);
+    while (db_step(st, NULL) == DB_ROW)
+        found |= strcmp(db_col_text(st, 1), "OpenEphemeral") == 0;
+    db_done(st);
+    return found;
+}
+
+/* On the writer: a read-only connection compiles an INSERT without its checks. */
+static int scan_tables(db_conn *c, void *arg, gr_err *err)
+{
+    int *tables = arg;
+    db_stmt *st = db_prepare(c,
+                             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT "
+                             "LIKE 'sqlite%' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+                             err);
+
+    assert_non_null(st);
+    while (db_step(st, NULL) == DB_ROW) {
+        const char *name = db_col_text(st, 0);
+
+        if (insert_opens_ephemeral(c, name))
+            fail_msg("an INSERT into %s builds an ephemeral table (a CHECK with an IN list?)",
+                     name);
+        (*tables)++;
+    }
+    db_done(st);
+    return 0;
+}
+
+static void test_no_check_builds_a_table(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    int tables = 0;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_migrate(d, NULL, &err), 0);
+    assert_int_equal(db_write(d, scan_tables, &tables, &err), 0);
+    assert_true(tables > 40);
+    db_close(d);
+}
+
+/* The probe itself: a CHECK with an IN list of three builds a table. */
+static int in_list_table(db_conn *c, void *arg, gr_err *err)
+{
+    int *found = arg;
+    int rc = db_exec(c, "CREATE TABLE in_list (k TEXT CHECK (k IN ('a', 'b', 'c')))", err);
+
+    *found = insert_opens_ephemeral(c, "in_list");
+    return rc;
+}
+
+static void test_ephemeral_probe(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    int found = 0;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, in_list_table, &found, &err), 0);
+    assert_true(found);
+    db_close(d);
+}
+
 static int mark_newer(db_conn *c, void *arg, gr_err *err)
 {
     (void)arg;
@@ -398,6 +486,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_and_too_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_check_builds_a_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ephemeral_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_thread, setup, teardown),
