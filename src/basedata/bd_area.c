@@ -637,26 +637,34 @@ static json_t *residency_json(const pop *p)
                      (json_int_t)pop_sum(p, 2, 0, 20));
 }
 
+/* A (key, count) aggregate: one unit reads its tally, everything reads the
+ * cities' tallies and counts the rows without a city (no_city), a drawn
+ * area counts its rows (drawn_sql). */
+static const char *counts_sql(arena *ar, const bd_area *a, const char *tally, const char *key,
+                              const char *no_city, const char *drawn_sql)
+{
+    if (one_unit(a))
+        return arena_printf(ar,
+                            "SELECT %s, sum(n) FROM %s WHERE unit_id = ?%d AND n > 0 GROUP BY 1",
+                            key, tally, a->level + 1);
+    if (!drawn(a))
+        return arena_printf(ar,
+                            "SELECT %s, sum(n) FROM (SELECT %s, n FROM %s WHERE unit_id IN "
+                            "(" CITIES_SQL ") AND n > 0 UNION ALL %s) GROUP BY 1",
+                            key, key, tally, no_city);
+    return drawn_sql;
+}
+
 static int houses_json(db_conn *c, arena *ar, const bd_area *a, json_t **out, gr_err *err)
 {
     part p = houses_part(ar, a);
-    const char *sql;
+    const char *sql = counts_sql(
+        ar, a, "bd_house_tally", "occupancy",
+        "SELECT occupancy, 1 FROM bd_houses WHERE city_id IS NULL AND retired_at IS NULL",
+        arena_printf(ar, "SELECT h.occupancy, count(*) FROM %s WHERE %s GROUP BY 1", p.from,
+                     p.where));
     json_t *o = json_pack("{s:i, s:i}", "occupied", 0, "vacant", 0);
-    int rc;
-
-    if (one_unit(a))
-        sql = arena_printf(ar,
-                           "SELECT occupancy, sum(n) FROM bd_house_tally WHERE unit_id = ?%d "
-                           "AND n > 0 GROUP BY 1",
-                           a->level + 1);
-    else if (!drawn(a))
-        sql = "SELECT occupancy, sum(n) FROM (SELECT occupancy, n FROM bd_house_tally WHERE "
-              "unit_id IN (" CITIES_SQL ") AND n > 0 UNION ALL SELECT occupancy, 1 FROM "
-              "bd_houses WHERE city_id IS NULL AND retired_at IS NULL) GROUP BY 1";
-    else
-        sql = arena_printf(ar, "SELECT h.occupancy, count(*) FROM %s WHERE %s GROUP BY 1", p.from,
-                           p.where);
-    rc = run(c, a, sql, NULL, pair_row, o, err);
+    int rc = run(c, a, sql, NULL, pair_row, o, err);
 
     json_object_set_new(o, "total",
                         json_integer(json_integer_value(json_object_get(o, "occupied")) +
@@ -668,23 +676,15 @@ static int houses_json(db_conn *c, arena *ar, const bd_area *a, json_t **out, gr
 static int tags_json(db_conn *c, arena *ar, const bd_area *a, json_t **out, gr_err *err)
 {
     part p = people_part(ar, a, 0);
-    const char *sql;
+    const char *sql = counts_sql(
+        ar, a, "bd_tag_tally", "tag",
+        "SELECT t.tag, 1 FROM bd_people p CROSS JOIN bd_person_tags t ON t.person_id = p.id "
+        "WHERE p.city_id IS NULL AND p.retired_at IS NULL",
+        arena_printf(ar,
+                     "SELECT t.tag, count(*) FROM %s CROSS JOIN bd_person_tags t ON "
+                     "t.person_id = p.id WHERE %s GROUP BY 1",
+                     p.from, p.where));
 
-    if (one_unit(a))
-        sql = arena_printf(ar,
-                           "SELECT tag, sum(n) FROM bd_tag_tally WHERE unit_id = ?%d AND n > 0 "
-                           "GROUP BY 1",
-                           a->level + 1);
-    else if (!drawn(a))
-        sql = "SELECT tag, sum(n) FROM (SELECT tag, n FROM bd_tag_tally WHERE unit_id IN "
-              "(" CITIES_SQL ") AND n > 0 UNION ALL SELECT t.tag, 1 FROM bd_people p CROSS JOIN "
-              "bd_person_tags t ON t.person_id = p.id WHERE p.city_id IS NULL AND p.retired_at "
-              "IS NULL) GROUP BY 1";
-    else
-        sql = arena_printf(ar,
-                           "SELECT t.tag, count(*) FROM %s CROSS JOIN bd_person_tags t ON "
-                           "t.person_id = p.id WHERE %s GROUP BY 1",
-                           p.from, p.where);
     *out = zeroed(bd_care_tags, bd_ncare_tags);
     return run(c, a, sql, NULL, pair_row, *out, err);
 }

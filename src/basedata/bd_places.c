@@ -248,10 +248,11 @@ static int chain_cascade(db_conn *c, const char *entity, const bd_meta *m, gr_er
         "grid_id = ?5 WHERE house_id IN (SELECT id FROM bd_houses WHERE building_id = ?6)",
         "UPDATE bd_people SET city_id = ?1, district_id = ?2, street_id = ?3, community_id = ?4, "
         "grid_id = ?5 WHERE house_id = ?6"};
-    size_t k = strcmp(entity, "building") == 0 ? 0 : 2;
+    int building = strcmp(entity, "building") == 0;
+    size_t k = building ? 0 : 2, end = building ? 2 : 3;
     int i, rc = bd_tally_place(c, entity, m->id, -1, err);
 
-    for (; k < (k == 2 ? 3u : 2u) && !rc; k++) {
+    for (; k < end && !rc; k++) {
         db_stmt *st = db_prepare(c, sql[k], err);
         if (!st)
             return GR_EINTERNAL;

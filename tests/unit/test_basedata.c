@@ -448,6 +448,14 @@ static void assert_tallies(void)
     int64_t bad;
     int k;
 
+    /* Everyone registered to a house lies in the house's units. */
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM bd_people p JOIN bd_houses h ON h.id = "
+                                   "p.house_id WHERE (p.grid_id IS NOT h.grid_id OR p.community_id "
+                                   "IS NOT h.community_id) AND ?",
+                                   1),
+                     0);
+
     for (k = 0; (sql = gr_tally_check_sql(k)) != NULL; k++) {
         bad = gr_testdb_int(ctx.db, sql, 0);
         if (bad)
