@@ -91,8 +91,8 @@ fi
 echo "== Cases: a synthetic city year, then reads, work lists, Open311 and intake (wrk -t1 -c64)"
 # One database for every cases run: bench_cases appends BENCH_CASES_LIST cases
 # (default 2,000,000) to the demo. The issue asks for the lists over
-# 10,000,000; loading that many takes longer than a make bench should (the
-# per-million load times are in the note), so the default is smaller.
+# 10,000,000; loading that many takes 25 minutes (the per-million load times
+# are in the note), so that run is asked for: BENCH_CASES_LIST=10000000.
 ncases=${BENCH_CASES_LIST:-2000000}
 $B/grassroots demo --data "$tmp/cases" >/dev/null 2>&1
 t0=$(date +%s.%N)
@@ -152,8 +152,11 @@ list() { # label path -> one row, p99 against 50 ms
 # 10,000,000 by the trend: the millions loaded, then the rest at the last one's pace.
 est10=$(awk '/this million in/ {n++; sum += $(NF-1); last = $(NF-1)}
 	END {if (n) printf "%.0f", (sum + (10 - n) * last) / 60}' "$tmp/cases.load")
+cases_note="the lists below run over these"
+[ "$ncases" -lt 10000000 ] &&
+	cases_note="$cases_note, not the issue's 10,000,000 (by this trend >= ${est10:-?} min to load; BENCH_CASES_LIST=10000000 loads them)"
 row "bench_cases: load $ncases cases (events, steps, FTS, R*Tree)" "$load_s" "s" \
-	"$(awk -v n="$ncases" -v s="$load_s" 'BEGIN{printf "%.0f cases/s", n/s}'); s per million: $per_m; the lists below run over these, not the issue's 10,000,000 (by this trend >= ${est10:-?} min to load, estimate, not run)"
+	"$(awk -v n="$ncases" -v s="$load_s" 'BEGIN{printf "%.0f cases/s", n/s}'); s per million: $per_m; $cases_note"
 row "GET /api/v1/cases/{id}, random of $ncases" "$read_p99" "p99" \
 	"$(verdict "$read_p99" 5)target p99 < 5 ms; $read_rate req/s"
 street=$(kv street)
@@ -301,6 +304,7 @@ row "server RSS idle, demo loaded" "$((rss / 1024))" "MB" "target < 50"
 	echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
 	echo "- wrk: -t1 -c64 (HTTP), -t1 -c64 with a POST script (writer), ${DUR}s per run; wrk runs on the same 2 cores"
+	echo "- data: BENCH_CASES_LIST=$ncases, BENCH_IMPORT_PEOPLE=$nimport, BENCH_PEOPLE=$npeople (their databases, some $(((ncases / 600000) + (npeople / 1400000))) GB, share the page cache of the machine's memory)"
 	echo
 	echo "| what | value | unit | note |"
 	echo "| --- | ---: | --- | --- |"

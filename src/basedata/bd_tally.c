@@ -5,7 +5,7 @@
  * statement that writes one row needs no statement journal, where an
  * INSERT ... SELECT over the five units (or a trigger) copies every page it
  * touches into one first, and an import paid for that more than for the
- * row itself (docs/benchmarks.md).
+ * row itself (docs/basedata.md, "Area queries").
  */
 #include "basedata/bd_tally.h"
 
