@@ -236,10 +236,12 @@ static int building_save(db_conn *c, arena *a, const bd_building *b, int is_new,
     return rc;
 }
 
-/* A moved building takes its houses and their people to its new units, a
- * house moved to another building its people; the area tallies follow
- * (out under the old chain before, in under the new one after). */
-static int chain_cascade(db_conn *c, const char *entity, const bd_meta *m, gr_err *err)
+/* A building moved to other units (old -> m) takes its houses and their
+ * people along, a house moved to another building its people; the area
+ * tallies follow (out under the old chain before, in under the new one
+ * after). Nothing for a new record or one that stays. */
+static int chain_cascade(db_conn *c, const char *entity, const bd_meta *old, const bd_meta *m,
+                         gr_err *err)
 {
     static const char *const sql[] = {
         "UPDATE bd_houses SET city_id = ?1, district_id = ?2, street_id = ?3, community_id = ?4, "
@@ -250,7 +252,11 @@ static int chain_cascade(db_conn *c, const char *entity, const bd_meta *m, gr_er
         "grid_id = ?5 WHERE house_id = ?6"};
     int building = strcmp(entity, "building") == 0;
     size_t k = building ? 0 : 2, end = building ? 2 : 3;
-    int i, rc = bd_tally_place(c, entity, m->id, -1, err);
+    int i, rc;
+
+    if (!old->id || memcmp(old->chain, m->chain, sizeof(m->chain)) == 0)
+        return 0;
+    rc = bd_tally_place(c, entity, m->id, -1, err);
 
     for (; k < end && !rc; k++) {
         db_stmt *st = db_prepare(c, sql[k], err);
@@ -292,8 +298,8 @@ static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who
     rc = building_save(c, a, in, is_new, err);
     if (!rc && is_new)
         in->m.id = *id = db_last_id(c);
-    if (!rc && !is_new && memcmp(old.m.chain, in->m.chain, sizeof(old.m.chain)) != 0)
-        rc = chain_cascade(c, "building", &in->m, err);
+    if (!rc)
+        rc = chain_cascade(c, "building", &old.m, &in->m, err);
     if (!rc)
         rc = bd_history_write(c, who, "building", &in->m, is_new, ch, err);
 out:
@@ -396,8 +402,8 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
     rc = house_save(c, in, is_new, err);
     if (!rc && is_new)
         in->m.id = *id = db_last_id(c);
-    if (!rc && !is_new && memcmp(old.m.chain, in->m.chain, sizeof(old.m.chain)) != 0)
-        rc = chain_cascade(c, "house", &in->m, err);
+    if (!rc)
+        rc = chain_cascade(c, "house", &old.m, &in->m, err);
     if (!rc && (is_new || memcmp(old.m.chain, in->m.chain, sizeof(old.m.chain)) != 0 ||
                 strcmp(old.occupancy, in->occupancy) != 0)) {
         if (!is_new)
