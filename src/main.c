@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "base/log.h"
 #include "basedata/bd_import.h"
+#include "basedata/bd_tally.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "notify/notify.h"
@@ -396,6 +397,11 @@ static int cmd_audit(int argc, char **argv)
     return with_ctx(argc, argv, audit_cli_help, audit_cli);
 }
 
+static int cmd_tally(int argc, char **argv)
+{
+    return with_ctx(argc, argv, bd_tally_cli_help, bd_tally_cli);
+}
+
 /* Not through with_ctx: the rotation opens the data directory itself, with
  * no module threads holding the key it replaces. */
 static int cmd_keys(int argc, char **argv)
@@ -453,6 +459,7 @@ static const struct command {
     {"backup", cmd_backup, "online backup of the database"},
     {"audit", cmd_audit, "verify the audit log's hash chain"},
     {"keys", cmd_keys, "rotate the field key that encrypts personal data"},
+    {"tally", cmd_tally, "count the area tallies of the base data anew"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -47,4 +47,8 @@ int bd_tally_flush(db_conn *c, gr_err *err);
  * past the model, or to repair a tally. Rows of count 0 are left out. */
 int bd_tally_rebuild(db_conn *c, gr_err *err);
 
+/* grassroots tally rebuild (bd_tally_cli.c). */
+extern const char bd_tally_cli_help[];
+int bd_tally_cli(gr_ctx *ctx, int argc, char **argv);
+
 #endif
