@@ -1,5 +1,6 @@
 /* Crypto wrappers over libsodium (see crypto.h). */
 #include "base/crypto.h"
+#include "base/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -161,7 +162,7 @@ int crypto_keys_write(const char *path, const unsigned char field_key[32],
 {
     unsigned char keys[KEYS_FILE_BYTES];
     char tmp[4096], dir[4096], *slash;
-    int fd = -1, dfd = -1, rc = 0;
+    int fd = -1, rc = 0;
 
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
         return err_set(err, GR_EINVAL, "data", "the data directory's path is too long");
@@ -186,15 +187,12 @@ int crypto_keys_write(const char *path, const unsigned char field_key[32],
         goto out;
     }
     /* The rename is durable only once the directory is. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0)
+    if (fs_sync_dir(dir) != 0)
         rc = err_set(err, GR_EINVAL, "keys", "cannot sync the directory %s: %s", dir,
                      strerror(errno));
 out:
     if (fd >= 0)
         close(fd);
-    if (dfd >= 0)
-        close(dfd);
     sodium_memzero(keys, sizeof(keys));
     return rc;
 }

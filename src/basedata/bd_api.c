@@ -425,6 +425,8 @@ static int load_place(http_req *req, db_conn *c, const place_kind *k, int64_t id
     return rc ? rc : scope_read(req, c, item);
 }
 
+/* The place as stored, within the caller's scope (a write in scope leaves
+ * it there: bd_write_allowed checks the new units too). */
 static int send_place(http_req *req, const place_kind *k, int status, int64_t id)
 {
     db_conn *c = bd_http_reader(req);
@@ -434,7 +436,7 @@ static int send_place(http_req *req, const place_kind *k, int status, int64_t id
     if (!c)
         return GR_EUNAVAIL;
     item = arena_alloc(req->arena, k->size);
-    rc = k->get(c, req->arena, id, item, &req->err);
+    rc = load_place(req, c, k, id, item);
     return rc ? rc : http_send_json(req, status, k->to_json(item));
 }
 
@@ -455,15 +457,7 @@ static int place_create(http_req *req, const place_kind *k)
 
 static int place_get(http_req *req, const place_kind *k)
 {
-    db_conn *c = bd_http_reader(req);
-    void *item;
-    int rc;
-
-    if (!c)
-        return GR_EUNAVAIL;
-    item = arena_alloc(req->arena, k->size);
-    rc = load_place(req, c, k, http_param_int(req, "id"), item);
-    return rc ? rc : http_send_json(req, 200, k->to_json(item));
+    return send_place(req, k, 200, http_param_int(req, "id"));
 }
 
 static int place_patch(http_req *req, const place_kind *k)
@@ -638,7 +632,7 @@ static int send_person(http_req *req, int status, int64_t id)
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = bd_person_get(c, req->arena, id, &p, &req->err);
+    rc = load_person(req, c, id, &p);
     return rc ? rc : http_send_json(req, status, person_view(&p, reduced_view(req)));
 }
 

@@ -451,7 +451,7 @@ static int person_sealed_in(const gr_ctx *ctx, arena *a, const bd_person_input *
 }
 
 /* Whether the phone changes: the stored one is opened to compare. */
-static int phone_differs(const gr_ctx *ctx, arena *a, const person_row *old, const person_row *r,
+static int phone_differs(const gr_ctx *ctx, arena *a, const person_row *old,
                          const bd_person_input *in, int *differs, gr_err *err)
 {
     const char *was;
@@ -466,7 +466,6 @@ static int phone_differs(const gr_ctx *ctx, arena *a, const person_row *old, con
         return 0;
     rc = open_text(ctx, a, &old->phone, BD_AD_PHONE, &was, err);
     *differs = !rc && (!was || strcmp(was, in->phone) != 0);
-    (void)r;
     return rc;
 }
 
@@ -493,7 +492,7 @@ static int sealed_diffs(gr_ctx *ctx, db_conn *c, arena *a, const bd_person_input
         rc = sealed_diff(c, ch, "id_number", &old->id_number, &r->id_number,
                          is_new || memcmp(old->id_index, r->id_index, 32) != 0, &r->p.m, err);
     if (!rc && !is_new)
-        rc = phone_differs(ctx, a, old, r, in, &phone, err);
+        rc = phone_differs(ctx, a, old, in, &phone, err);
     if (!rc)
         rc = sealed_diff(c, ch, "phone", &old->phone, &r->phone,
                          is_new ? r->phone.enc != NULL : phone, &r->p.m, err);

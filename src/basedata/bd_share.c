@@ -289,6 +289,7 @@ static int history_add(db_conn *c, int64_t app, int64_t at, const bd_actor *who,
                              "INSERT INTO bd_share_history(app_id, at, actor_user_id, actor_role, "
                              "action, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              err);
+    int rc;
 
     if (!st)
         return GR_EINTERNAL;
@@ -299,7 +300,9 @@ static int history_add(db_conn *c, int64_t app, int64_t at, const bd_actor *who,
     db_bind_text(st, 5, action);
     db_bind_text(st, 6, state);
     db_bind_text(st, 7, reason);
-    return db_run(st, err);
+    rc = db_run(st, err);
+    db_done(st);
+    return rc;
 }
 
 /* An audit entry for a decision that opens or closes access to data. */
@@ -376,6 +379,7 @@ static int apply_fn(db_conn *c, void *arg, gr_err *err)
     db_bind_int(st, 14, w->now);
     db_bind_int(st, 15, w->now);
     rc = db_run(st, err);
+    db_done(st);
     if (rc)
         return rc;
     w->id = db_last_id(c);
@@ -512,6 +516,7 @@ static int decide_fn(db_conn *c, void *arg, gr_err *err)
         db_bind_int(st, 5, w->id);
     }
     rc = db_run(st, err);
+    db_done(st);
     if (!rc)
         rc = history_add(c, w->id, w->now, w->who, names[w->op], states[w->op], w->reason, err);
     if (!rc && w->op != OP_REFUSE)
@@ -857,6 +862,7 @@ static int read_fn(db_conn *c, void *arg, gr_err *err)
     db_bind_int(st, 1, w->now);
     db_bind_int(st, 2, app->id);
     rc = db_run(st, err);
+    db_done(st);
     if (rc)
         return rc;
     memset(&e, 0, sizeof(e));

@@ -14,6 +14,14 @@
 
 enum { PAGE_DEFAULT = 50, PAGE_MAX = 500 };
 
+/* An application as stored; 503 when no reader can be had. */
+static int app_get(http_req *req, int64_t id, bd_share_app *app)
+{
+    db_conn *c = bd_http_reader(req);
+
+    return c ? bd_share_get(c, req->arena, id, app, &req->err) : GR_EUNAVAIL;
+}
+
 static json_t *app_json(const void *item)
 {
     const bd_share_app *p = item;
@@ -88,7 +96,7 @@ static int handle_apply(http_req *req)
     rc = bd_share_apply(req->ctx, &who, &in, &id, &req->err);
     if (rc)
         goto out;
-    rc = bd_share_get(db_reader(req->db), req->arena, id, &app, &req->err);
+    rc = app_get(req, id, &app);
     if (rc)
         goto out;
     snprintf(loc, sizeof(loc), "/api/v1/share/applications/%lld", (long long)id);
@@ -162,8 +170,7 @@ static int send_app(http_req *req, json_t *extra_token)
 {
     bd_share_app app;
     json_t *o;
-    int rc =
-        bd_share_get(db_reader(req->db), req->arena, http_param_int(req, "id"), &app, &req->err);
+    int rc = app_get(req, http_param_int(req, "id"), &app);
 
     if (rc) {
         json_decref(extra_token);

@@ -783,17 +783,21 @@ int db_schema_version(db *d, int *db_version, int *bin_version, gr_err *err)
     return rc;
 }
 
-/* A migration that edits sqlite_schema under writable_schema (the procedure of
+/* After a migration that left writable_schema on, having edited
+ * sqlite_schema (the procedure of
  * https://sqlite.org/lang_altertable.html#otheralter, for changes that leave
- * the stored rows as they are, such as rewriting a CHECK constraint) must
- * raise the schema cookie, or connections keep the old parsed schema; the
- * new text is then parsed at once, so a malformed edit rolls back. */
+ * the stored rows as they are, such as rewriting a CHECK constraint): the
+ * schema cookie is raised, or connections keep the old parsed schema, and
+ * the new text is parsed at once, so a malformed edit rolls back. */
 static int schema_edited(db_conn *c, gr_err *err)
 {
-    int64_t v = 0;
+    int64_t on = 0, v = 0;
     char sql[64];
-    int rc = db_query_int(c, "PRAGMA schema_version", 0, 0, &v, err);
+    int rc = db_query_int(c, "PRAGMA writable_schema", 0, 0, &on, err);
 
+    if (rc || !on)
+        return rc;
+    rc = db_query_int(c, "PRAGMA schema_version", 0, 0, &v, err);
     if (!rc) {
         snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld", (long long)v + 1);
         rc = db_exec(c, sql, err);
@@ -828,7 +832,7 @@ int db_migrate(db *d, int *applied, gr_err *err)
         rc = db_exec(c, "BEGIN IMMEDIATE", err);
         if (!rc)
             rc = db_exec(c, m->sql, err);
-        if (!rc && strstr(m->sql, "writable_schema"))
+        if (!rc)
             rc = schema_edited(c, err);
         if (!rc) {
             st = db_prepare(c,

@@ -11,6 +11,7 @@
 #include "media/media_model.h"
 
 #include "base/crypto.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "org/org.h"
@@ -71,14 +72,7 @@ static int io_fail(gr_err *err, const char *what, const char *path)
 
 static int fsync_dir(const char *path, gr_err *err)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-    if (fd < 0)
-        return io_fail(err, "open the directory", path);
-    if (fsync(fd) != 0)
-        rc = io_fail(err, "fsync the directory", path);
-    close(fd);
-    return rc;
+    return fs_sync_dir(path) ? io_fail(err, "fsync the directory", path) : 0;
 }
 
 /* Makes the directory path (its parent exists) unless it is there; a new one

@@ -2,6 +2,7 @@
 #include "privacy/keys.h"
 
 #include "base/crypto.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "db/db.h"
 #include "privacy/audit.h"
@@ -364,14 +365,10 @@ out:
 
 static int sync_dir(const char *dir, gr_err *err)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-    if (fd < 0 || fsync(fd) != 0)
-        rc = err_set(err, GR_EINVAL, "keys", "cannot sync the directory %s: %s", dir,
-                     strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return rc;
+    if (fs_sync_dir(dir) == 0)
+        return 0;
+    return err_set(err, GR_EINVAL, "keys", "cannot sync the directory %s: %s", dir,
+                   strerror(errno));
 }
 
 int keys_rotate(const char *dir, const keys_rotate_opts *o, keys_rotate_report *out, gr_err *err)
