@@ -749,7 +749,8 @@ int bd_share_read(gr_ctx *ctx, db_conn *c, arena *a, const bd_share_app *app, in
     const struct espec *e = entity_find(app->entity);
     int full = app->granted_personal && strcmp(app->granted_personal, "full") == 0;
     const char *col = NULL, *sql;
-    int pos[BD_SHARE_FIELDS_MAX * 2], enc[BD_SHARE_FIELDS_MAX * 2];
+    int pos[BD_SHARE_FIELDS_MAX * 2], enc[BD_SHARE_FIELDS_MAX * 2],
+        granted[BD_SHARE_FIELDS_MAX * 2];
     db_stmt *st;
     int64_t k = 0;
     size_t i;
@@ -771,6 +772,7 @@ int bd_share_read(gr_ctx *ctx, db_conn *c, arena *a, const bd_share_app *app, in
     memset(&b, 0, sizeof(b));
     buf_puts(&b, "SELECT id");
     for (i = 0; i < e->n; i++) {
+        granted[i] = list_has(app->fields, e->f[i].name);
         pos[i] = at++;
         buf_printf(&b, ", %s", e->f[i].col);
         enc[i] = 0;
@@ -805,7 +807,7 @@ int bd_share_read(gr_ctx *ctx, db_conn *c, arena *a, const bd_share_app *app, in
             int p = pos[i];
             json_t *v;
 
-            if (!list_has(app->fields, f->name))
+            if (!granted[i])
                 continue;
             if (db_col_is_null(st, p) && f->kind != K_SEALED)
                 v = json_null();
