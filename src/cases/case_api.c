@@ -243,7 +243,8 @@ static int staff_case(http_req *req, db_conn *c, int64_t id, int wrote, case_rec
     int rc = case_get(c, req->arena, id, r, &req->err);
     case_actor who;
 
-    if (!rc)
+    /* The row settles the common case; org_require_scope says why not. */
+    if (!rc && !(req->who.user_id && case_within(c, r, req->who.scope_org_id)))
         rc = org_require_scope(req, case_scope_unit(r));
     case_actor_from(&req->who, &who);
     return rc || wrote ? rc : case_department_check(&who, r, &req->err);
@@ -432,7 +433,7 @@ static int nearby_visible(http_req *req, db_conn *c, const case_rec *r)
         return 1;
     if (!role || strcmp(role, "anonymous") == 0 || strcmp(role, "resident") == 0)
         return 0;
-    return req->who.scope_org_id && org_is_within(c, req->who.scope_org_id, case_scope_unit(r));
+    return case_within(c, r, req->who.scope_org_id);
 }
 
 static json_t *nearby_json(http_req *req, db_conn *c, const case_nearby *v, size_t n)

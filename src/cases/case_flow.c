@@ -104,7 +104,7 @@ static int dispatch_target(struct flow *f, gr_err *err)
             return rc;
         /* A department serves its unit's subtree: one elsewhere could never
          * sign it (the case is outside its staff's scope). */
-        if (!org_is_within(f->c, unit, case_scope_unit(n)))
+        if (!case_within(f->c, n, unit))
             return err_set(err, GR_EINVAL, "department_id",
                            "department %" PRId64 " does not serve the place of case %" PRId64,
                            f->in->department_id, n->id);
@@ -358,7 +358,7 @@ static int check_merge_staff(struct flow *f, gr_err *err)
 
     if (!rc)
         rc = case_get(f->c, f->a, f->into, &t, err);
-    if (!rc && !org_is_within(f->c, f->who->scope_org_id, case_scope_unit(&t)))
+    if (!rc && !case_within(f->c, &t, f->who->scope_org_id))
         rc = err_set(err, GR_EFORBIDDEN, "into", "case %" PRId64 " is outside your scope", f->into);
     return rc;
 }
@@ -509,7 +509,6 @@ static void allowed_now(const char *role, case_state s, case_result *out)
 static int who_check(struct flow *f, gr_err *err)
 {
     const case_actor *w = f->who;
-    int64_t unit = case_scope_unit(&f->cur);
 
     if (role_is(f, "system"))
         return 0;
@@ -519,7 +518,7 @@ static int who_check(struct flow *f, gr_err *err)
         return err_set(err, GR_EFORBIDDEN, "", "only the reporter of case %" PRId64 " may do this",
                        f->cur.id);
     }
-    if (w->scope_org_id > 0 && org_is_within(f->c, w->scope_org_id, unit))
+    if (case_within(f->c, &f->cur, w->scope_org_id))
         return case_department_check(w, &f->cur, err);
     return err_set(err, GR_EFORBIDDEN, "", "case %" PRId64 " is outside your scope", f->cur.id);
 }

@@ -71,6 +71,16 @@ int64_t case_scope_unit(const case_rec *r)
     return r->city_id ? r->city_id : r->first_unit_id;
 }
 
+int case_within(db_conn *c, const case_rec *r, int64_t root)
+{
+    if (root <= 0)
+        return 0;
+    if (root == r->city_id || root == r->district_id || root == r->street_id ||
+        root == r->community_id || root == r->grid_id)
+        return 1;
+    return org_is_within(c, root, case_scope_unit(r));
+}
+
 json_t *case_ids_json(const int64_t *ids, size_t n)
 {
     json_t *a = json_array();
@@ -601,8 +611,10 @@ static int input_check(const case_input *in, const char *channel, const case_act
                      "is required: an address alone is taken only by the hotline and the counter");
     if (!rc && in->contact)
         rc = validate_mobile(in->contact, "contact", err);
+    /* The counter takes people who came in person, some without a phone; the
+     * hotline always has a caller to call back. */
     if (!rc && !in->contact &&
-        (channel_on_behalf(channel) || (strcmp(channel, "web") == 0 && who->user_id == 0)))
+        (strcmp(channel, "hotline") == 0 || (strcmp(channel, "web") == 0 && who->user_id == 0)))
         rc = err_set(err, GR_EINVAL, "contact",
                      "is required: a mobile number to call back on (it is never shown in full)");
     if (!rc && !in->category_id && (channel_trusted(channel) || !strcmp(channel, "open311")))

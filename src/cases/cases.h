@@ -157,6 +157,12 @@ typedef struct case_rec {
  * specific unit of its chain. */
 int64_t case_scope_unit(const case_rec *r);
 
+/* Whether org unit root holds case r. A root that is a unit of the case's
+ * own chain is decided from the row, without a read (a duplicate check
+ * judges twenty cases at every intake); a root above the chain's levels
+ * asks the org tree. */
+int case_within(db_conn *c, const case_rec *r, int64_t root);
+
 int case_get(db_conn *c, arena *a, int64_t id, case_rec *out, gr_err *err);
 int case_get_code(db_conn *c, arena *a, const char *public_code, case_rec *out, gr_err *err);
 /* The reporter's full contact, for roles that call back (acceptor,
