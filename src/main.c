@@ -9,6 +9,7 @@
 #include "basedata/bd_import.h"
 #include "basedata/bd_tally.h"
 #include "cases/cases.h"
+#include "eval/eval.h"
 #include "catalog/catalog.h"
 #include "notify/notify.h"
 #include "org/org.h"
@@ -187,8 +188,9 @@ static int cmd_serve(int argc, char **argv)
         rc = EXIT_FAIL;
         goto out;
     }
-    /* The deadline scheduler; app_close stops it on the way out. */
-    if (cases_sched_start(&ctx, &err)) {
+    /* The deadline scheduler and the evaluation sync; app_close stops them
+     * on the way out. */
+    if (cases_sched_start(&ctx, &err) || eval_sync_start(&ctx, &err)) {
         fprintf(stderr, "grassroots: %s\n", err.msg);
         http_server_stop(server);
         notify_stop(&ctx);
@@ -402,6 +404,11 @@ static int cmd_tally(int argc, char **argv)
     return with_ctx(argc, argv, bd_tally_cli_help, bd_tally_cli);
 }
 
+static int cmd_eval(int argc, char **argv)
+{
+    return with_ctx(argc, argv, eval_cli_help, eval_cli);
+}
+
 /* Not through with_ctx: the rotation opens the data directory itself, with
  * no module threads holding the key it replaces. */
 static int cmd_keys(int argc, char **argv)
@@ -460,6 +467,7 @@ static const struct command {
     {"audit", cmd_audit, "verify the audit log's hash chain"},
     {"keys", cmd_keys, "rotate the field key that encrypts personal data"},
     {"tally", cmd_tally, "count the area tallies of the base data anew"},
+    {"eval", cmd_eval, "count the evaluation's facts and daily sums anew"},
     {"version", cmd_version, "print the version"},
 };
 

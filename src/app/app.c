@@ -10,6 +10,7 @@
 #include "basedata/bd_units.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
+#include "eval/eval.h"
 #include "media/media.h"
 #include "notify/notify.h"
 #include "open311/open311.h"
@@ -63,6 +64,7 @@ http_router *app_router(void)
     bd_share_api_register(r);
     bd_units_api_register(r);
     bd_export_api_register(r);
+    eval_api_register(r);
     return r;
 }
 
@@ -110,6 +112,8 @@ int app_open(gr_ctx *ctx, const char *dir, gr_err *err)
     if (!rc)
         rc = cases_ctx_open(ctx, err);
     /* wire: cases open */
+    if (!rc)
+        rc = eval_ctx_open(ctx, err);
 out:
     if (rc)
         app_close(ctx);
@@ -118,6 +122,7 @@ out:
 
 void app_close(gr_ctx *ctx)
 {
+    eval_ctx_close(ctx);
     cases_ctx_close(ctx);
     /* wire: cases close */
     notify_ctx_close(ctx);

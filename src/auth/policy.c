@@ -80,6 +80,7 @@ static const struct rule {
     {"case.rate", R_RESIDENT},
     {"case.supervise", R_LEADER | R_SHIFT_LEADER},
     {"case.info", R_SIGNED_IN},
+    {"case.respond", R_DEPARTMENT_STAFF},
     /* Bulk export of work lists (CSV, no contact data): the posts that report
      * on the workload, not the field roles (grid_inspector, department_staff)
      * and never residents. */
@@ -90,6 +91,12 @@ static const struct rule {
     {"case.contact", R_ACCEPTOR | R_SHIFT_LEADER},
     /* The audit log (src/privacy): who saw which personal value, and why. */
     {"audit.read", R_AUDITOR | R_ADMIN},
+    /* Evaluation (src/eval, docs/eval.md): the posts that lead and supervise
+     * the loop read the numbers of their subtree; the definitions are
+     * configuration. */
+    {"eval.read",
+     R_LEADER | R_SHIFT_LEADER | R_DISPATCHER | R_COMMUNITY_WORKER | R_AUDITOR | R_ADMIN},
+    {"eval.write", R_ADMIN},
     /* Base data (src/basedata, docs/basedata.md "Privacy"): department staff
      * read a reduced field set (no ID number, no phone); full values need
      * basedata.reveal, a purpose and an audit entry, and a community worker
@@ -155,9 +162,12 @@ const char *const policy_actions[] = {"public",
                                       "case.rate",
                                       "case.supervise",
                                       "case.info",
+                                      "case.respond",
                                       "case.export",
                                       "case.contact",
                                       "audit.read",
+                                      "eval.read",
+                                      "eval.write",
                                       "basedata.read",
                                       "basedata.write",
                                       "basedata.reveal",

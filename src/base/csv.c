@@ -34,10 +34,10 @@ struct csv_reader {
     gr_err fail;
 };
 
-static long file_read(void *arg, char *buf, size_t n)
+static long file_read(void *arg, char *dst, size_t n)
 {
     FILE *fp = arg;
-    size_t got = fread(buf, 1, n, fp);
+    size_t got = fread(dst, 1, n, fp);
 
     if (got == 0 && ferror(fp))
         return -1;
@@ -466,4 +466,48 @@ int csv_next(csv_reader *r, gr_err *err)
     rc = 1;
 out:
     return rc;
+}
+
+/* ---- writing ---- */
+
+void csv_put_field(csv_sink sink, void *arg, const char *s, int text)
+{
+    const char *p, *q;
+    int quote;
+
+    if (!s)
+        s = "";
+    quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        sink(arg, "\"", 1);
+    if (text && s[0] && strchr("=+-@\t\r", s[0]))
+        sink(arg, "'", 1);
+    /* Each quote is written twice. */
+    for (p = s; (q = strchr(p, '"')) != NULL; p = q + 1) {
+        sink(arg, p, (size_t)(q - p + 1));
+        sink(arg, "\"", 1);
+    }
+    sink(arg, p, strlen(p));
+    if (quote)
+        sink(arg, "\"", 1);
+}
+
+static void to_file(void *arg, const char *p, size_t n)
+{
+    fwrite(p, 1, n, arg);
+}
+
+static void to_buf(void *arg, const char *p, size_t n)
+{
+    buf_append(arg, p, n);
+}
+
+void csv_field_to_file(FILE *f, const char *s, int text)
+{
+    csv_put_field(to_file, f, s, text);
+}
+
+void csv_field_to_buf(buf *b, const char *s, int text)
+{
+    csv_put_field(to_buf, b, s, text);
 }

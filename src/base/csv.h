@@ -16,15 +16,17 @@
 #ifndef GR_BASE_CSV_H
 #define GR_BASE_CSV_H
 
+#include "base/buf.h"
 #include "base/err.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct csv_reader csv_reader;
 
-/* Where the bytes come from: returns how many bytes it put in buf (at most n),
+/* Where the bytes come from: returns how many bytes it put in dst (at most n),
  * 0 at the end of the input, or -1 on a read error. */
-typedef long (*csv_read_fn)(void *arg, char *buf, size_t n);
+typedef long (*csv_read_fn)(void *arg, char *dst, size_t n);
 
 /* Defaults of the limits: a record may hold at most this many bytes of field
  * data and this many fields. Bigger records are refused, not buffered. */
@@ -60,5 +62,18 @@ long csv_line(const csv_reader *r);
 
 /* Whether s[0..n) is valid UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
 int csv_utf8_valid(const char *s, size_t n);
+
+/* ---- writing ---- */
+
+/* Where a written field goes. */
+typedef void (*csv_sink)(void *arg, const char *p, size_t n);
+/* Writes s (NULL: empty) as one RFC 4180 field, quoted when it must be. With
+ * text (free text someone typed), a value a spreadsheet would run as a
+ * formula (first character = + - @ tab or CR) gets a leading apostrophe:
+ * CSV injection. */
+void csv_put_field(csv_sink sink, void *arg, const char *s, int text);
+/* The same to a file, or to the end of a buffer. */
+void csv_field_to_file(FILE *f, const char *s, int text);
+void csv_field_to_buf(buf *b, const char *s, int text);
 
 #endif

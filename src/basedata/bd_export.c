@@ -8,6 +8,7 @@
 #include "basedata/bd_units.h"
 
 #include "base/buf.h"
+#include "base/csv.h"
 #include "base/log.h"
 
 #include <inttypes.h>
@@ -35,29 +36,12 @@ struct exp {
     int64_t hid, hbid;
 };
 
-static void csv_cell(FILE *f, const char *s)
-{
-    const char *p;
-
-    if (s[strcspn(s, ",\"\r\n")] == '\0') {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_value(FILE *f, json_t *x)
 {
     char num[64];
 
     if (json_is_string(x))
-        csv_cell(f, json_string_value(x));
+        csv_field_to_file(f, json_string_value(x), 0);
     else if (json_is_integer(x))
         fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(x));
     else if (json_is_real(x)) {

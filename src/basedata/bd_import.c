@@ -2,6 +2,7 @@
 #include "basedata/bd_import.h"
 #include "basedata/bd_tally.h"
 #include "base/arena.h"
+#include "base/csv.h"
 #include "base/buf.h"
 
 #include <stdlib.h>
@@ -21,30 +22,12 @@ struct batch {
     bd_import_result count; /* this batch's counts, added once it commits */
 };
 
-/* Writes s as one CSV field, quoted when it must be. */
-static void csv_put(buf *b, const char *s)
-{
-    const char *p;
-
-    if (s[strcspn(s, ",\"\r\n")] == '\0') {
-        buf_puts(b, s);
-        return;
-    }
-    buf_puts(b, "\"");
-    for (p = s; *p; p++) {
-        if (*p == '"')
-            buf_puts(b, "\"");
-        buf_append(b, p, 1);
-    }
-    buf_puts(b, "\"");
-}
-
 static void report_line(buf *b, long line, const char *column, const char *reason)
 {
     buf_printf(b, "%ld,", line);
-    csv_put(b, column ? column : "");
+    csv_field_to_buf(b, column ? column : "", 0);
     buf_puts(b, ",");
-    csv_put(b, reason && reason[0] ? reason : "invalid");
+    csv_field_to_buf(b, reason && reason[0] ? reason : "invalid", 0);
     buf_puts(b, "\n");
 }
 

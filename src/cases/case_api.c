@@ -665,7 +665,8 @@ static const jv_field f_review[] = {
     F_COMMON, {"decision", JV_STRING, 1, 0, 1, 16}, {"department_id", JV_INT, 0, 1, 1, ID_MAX}};
 static const jv_field f_verify[] = {F_COMMON, {"passed", JV_BOOL, 1, 0, 0, 0}};
 static const jv_field f_merge[] = {F_COMMON, {"into", JV_INT, 1, 0, 1, ID_MAX}};
-static const jv_field f_rate[] = {F_COMMON, {"rating", JV_STRING, 1, 0, 1, 32}};
+static const jv_field f_rate[] = {
+    F_COMMON, {"rating", JV_STRING, 1, 0, 1, 32}, {"resolved", JV_BOOL, 0, 0, 0, 0}};
 static const jv_field f_extend[] = {F_COMMON, {"until", JV_STRING, 1, 0, 1, 40}};
 
 #define FIELDS(a) a, sizeof(a) / sizeof(a[0])
@@ -708,6 +709,9 @@ static int action_input(http_req *req, json_t *body, case_action_input *in)
     in->passed = json_is_true(json_object_get(body, "passed"));
     in->decision = jv_str(body, "decision");
     in->rating = jv_str(body, "rating");
+    in->resolved = !json_object_get(body, "resolved")                ? 0
+                   : json_is_true(json_object_get(body, "resolved")) ? 1
+                                                                     : -1;
     in->category_id = jv_int(body, "category_id", 0);
     in->address = jv_str(body, "address");
     in->urgent = urgent ? json_is_true(urgent) : -1;

@@ -391,6 +391,15 @@ static int check_info(struct flow *f, gr_err *err)
     return 0;
 }
 
+/* 响应: the department says it reached the reporter (the 12345 response
+ * rate counts this, docs/eval.md). */
+static int check_respond(struct flow *f, gr_err *err)
+{
+    int rc = check_dept(f, err);
+
+    return rc ? rc : note_required(f, "how the reporter was reached", err);
+}
+
 static int check_rate(struct flow *f, gr_err *err)
 {
     const char *r = f->in->rating;
@@ -406,7 +415,10 @@ static int check_rate(struct flow *f, gr_err *err)
                        "must be satisfied, basically_satisfied or unsatisfied");
     f->next.rating = r;
     f->next.rating_comment = f->in->note;
-    f->data = json_pack("{s:s}", "rating", r);
+    /* 解决: the reporter's own word when given; otherwise anything but
+     * unsatisfied counts as solved. */
+    f->data = json_pack("{s:s, s:b}", "rating", r, "resolved",
+                        f->in->resolved ? f->in->resolved > 0 : strcmp(r, "unsatisfied") != 0);
     /* 不满意 reopens the case for the dispatcher's review, once. */
     if (strcmp(r, "unsatisfied") == 0 && !f->cur.reviewed) {
         f->next.state = CS_REVIEW;
@@ -442,6 +454,7 @@ static const struct transition flow_table[] = {
     {"supervise", S_OPEN, TO_STAYS, check_supervise, 0, NULL},
     {"review", S(CS_REVIEW), TO_CHECK, check_review, 0, "已复核"},
     {"info", S_OPEN, TO_STAYS, check_info, 0, NULL},
+    {"respond", S_AT_DEPT, TO_STAYS, check_respond, 0, NULL},
     {"rate", S(CS_CLOSED), TO_CHECK, check_rate, 0, NULL},
 };
 #define NFLOW (sizeof(flow_table) / sizeof(flow_table[0]))
@@ -468,6 +481,7 @@ const char *const case_actions[] = {"accept",
                                     "supervise",
                                     "review",
                                     "info",
+                                    "respond",
                                     "rate"};
 const size_t case_nactions = sizeof(case_actions) / sizeof(case_actions[0]);
 

@@ -10,6 +10,7 @@
 #include "cases/case_model.h"
 
 #include "base/buf.h"
+#include "base/csv.h"
 #include "base/timeutil.h"
 #include "org/org.h"
 
@@ -494,28 +495,10 @@ static void local_time(int64_t ms, char out[24])
     strftime(out, 24, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* One RFC 4180 field. Free text that Excel would run as a formula (= + - @)
- * gets a leading apostrophe (CSV injection). */
-static void csv_field(FILE *out, const char *s, int text, int last)
+/* One RFC 4180 field (free text defused: csv.h), then its separator. */
+static void export_cell(FILE *out, const char *s, int text, int last)
 {
-    int quote, defuse;
-    const char *p;
-
-    if (!s)
-        s = "";
-    quote = strpbrk(s, ",\"\r\n") != NULL;
-    defuse = text && s[0] && strchr("=+-@\t\r", s[0]);
-    if (quote)
-        fputc('"', out);
-    if (defuse)
-        fputc('\'', out);
-    for (p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    if (quote)
-        fputc('"', out);
+    csv_field_to_file(out, s, text);
     fputs(last ? "\r\n" : ",", out);
 }
 
@@ -554,25 +537,25 @@ static void csv_row(db_conn *c, export_names *en, const case_rec *r, int64_t now
     local_time(r->created_at, created);
     local_time(r->step ? r->step_due_at : 0, due);
     local_time(r->closed_at, closed);
-    csv_field(out, r->public_code, 0, 0);
-    csv_field(out, created, 0, 0);
-    csv_field(out, r->channel, 0, 0);
-    csv_field(out, cat_code, 0, 0);
-    csv_field(out, cat_name, 1, 0);
-    csv_field(out, r->title, 1, 0);
-    csv_field(out, case_state_name(r->state), 0, 0);
-    csv_field(out, name_of(c, &en->units, unit_sql, r->street_id, err), 1, 0);
-    csv_field(out, name_of(c, &en->units, unit_sql, r->community_id, err), 1, 0);
-    csv_field(out, name_of(c, &en->units, unit_sql, r->grid_id, err), 1, 0);
-    csv_field(
+    export_cell(out, r->public_code, 0, 0);
+    export_cell(out, created, 0, 0);
+    export_cell(out, r->channel, 0, 0);
+    export_cell(out, cat_code, 0, 0);
+    export_cell(out, cat_name, 1, 0);
+    export_cell(out, r->title, 1, 0);
+    export_cell(out, case_state_name(r->state), 0, 0);
+    export_cell(out, name_of(c, &en->units, unit_sql, r->street_id, err), 1, 0);
+    export_cell(out, name_of(c, &en->units, unit_sql, r->community_id, err), 1, 0);
+    export_cell(out, name_of(c, &en->units, unit_sql, r->grid_id, err), 1, 0);
+    export_cell(
         out,
         name_of(c, &en->depts, "SELECT name FROM departments WHERE id = ?", r->department_id, err),
         1, 0);
-    csv_field(out, r->step, 0, 0);
-    csv_field(out, due, 0, 0);
-    csv_field(out, r->step && r->step_due_at && r->step_due_at < now ? "1" : "0", 0, 0);
-    csv_field(out, closed, 0, 0);
-    csv_field(out, r->rating, 0, 1);
+    export_cell(out, r->step, 0, 0);
+    export_cell(out, due, 0, 0);
+    export_cell(out, r->step && r->step_due_at && r->step_due_at < now ? "1" : "0", 0, 0);
+    export_cell(out, closed, 0, 0);
+    export_cell(out, r->rating, 0, 1);
 }
 
 int case_export_csv(db_conn *c, const case_filter *filter, int64_t max_rows, FILE *out,
@@ -599,7 +582,7 @@ int case_export_csv(db_conn *c, const case_filter *filter, int64_t max_rows, FIL
     en->scratch = arena_new();
     fputs("\xEF\xBB\xBF", out); /* the BOM: Excel then reads UTF-8 */
     for (i = 0; i < sizeof(header) / sizeof(header[0]); i++)
-        csv_field(out, header[i], 0, i + 1 == sizeof(header) / sizeof(header[0]));
+        export_cell(out, header[i], 0, i + 1 == sizeof(header) / sizeof(header[0]));
     f.limit = EXPORT_PAGE;
     while (more && !rc) {
         arena_reset(page);

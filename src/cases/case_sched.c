@@ -10,12 +10,11 @@
 #include "cases/case_model.h"
 
 #include "base/log.h"
+#include "base/ticker.h"
 #include "base/timeutil.h"
 #include "notify/notify.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -276,10 +275,7 @@ int cases_sched_run_once(gr_ctx *ctx, int64_t now_ms, int *flagged, gr_err *err)
 }
 
 struct cases_ctx {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int running, stopping;
+    ticker *sched;
     int64_t interval_ms;
 };
 
@@ -316,8 +312,8 @@ int cases_ctx_open(gr_ctx *ctx, gr_err *err)
     if (rc)
         return rc;
     cc = calloc(1, sizeof(*cc));
-    pthread_mutex_init(&cc->lock, NULL);
-    pthread_cond_init(&cc->wake, NULL);
+    if (!cc)
+        return err_set(err, GR_EINTERNAL, "", "out of memory");
     cc->interval_ms = iv && atoll(iv) > 0 ? atoll(iv) : 30000;
     ctx->cases = cc;
     return 0;
@@ -325,43 +321,19 @@ int cases_ctx_open(gr_ctx *ctx, gr_err *err)
 
 void cases_ctx_close(gr_ctx *ctx)
 {
-    struct cases_ctx *cc = ctx->cases;
-
-    if (!cc)
+    if (!ctx->cases)
         return;
     cases_sched_stop(ctx);
-    pthread_mutex_destroy(&cc->lock);
-    pthread_cond_destroy(&cc->wake);
-    free(cc);
+    free(ctx->cases);
     ctx->cases = NULL;
 }
 
-static void *sched_main(void *arg)
+static void sched_round(void *arg)
 {
-    gr_ctx *ctx = arg;
-    struct cases_ctx *cc = ctx->cases;
-    struct timespec until;
-    gr_err err;
+    gr_err err = {0};
 
-    pthread_mutex_lock(&cc->lock);
-    while (!cc->stopping) {
-        pthread_mutex_unlock(&cc->lock);
-        err_clear(&err);
-        if (cases_sched_run_once(ctx, time_now_ms(), NULL, &err))
-            log_msg(LOG_ERROR, "case.sched", "the overdue round failed: %s", err.msg);
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(cc->interval_ms / 1000);
-        until.tv_nsec += (long)(cc->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&cc->lock);
-        while (!cc->stopping && pthread_cond_timedwait(&cc->wake, &cc->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&cc->lock);
-    return NULL;
+    if (cases_sched_run_once(arg, time_now_ms(), NULL, &err))
+        log_msg(LOG_ERROR, "case.sched", "the overdue round failed: %s", err.msg);
 }
 
 int cases_sched_start(gr_ctx *ctx, gr_err *err)
@@ -370,25 +342,17 @@ int cases_sched_start(gr_ctx *ctx, gr_err *err)
 
     if (!cc)
         return err_set(err, GR_EINTERNAL, "", "the cases module is not open");
-    if (cc->running)
+    if (cc->sched)
         return 0;
-    cc->stopping = 0;
-    if (pthread_create(&cc->thread, NULL, sched_main, ctx) != 0)
-        return err_set(err, GR_EINTERNAL, "", "cannot start the case scheduler");
-    cc->running = 1;
-    return 0;
+    return ticker_start(&cc->sched, "case scheduler", cc->interval_ms, sched_round, ctx, err);
 }
 
 void cases_sched_stop(gr_ctx *ctx)
 {
     struct cases_ctx *cc = ctx->cases;
 
-    if (!cc || !cc->running)
+    if (!cc)
         return;
-    pthread_mutex_lock(&cc->lock);
-    cc->stopping = 1;
-    pthread_cond_signal(&cc->wake);
-    pthread_mutex_unlock(&cc->lock);
-    pthread_join(cc->thread, NULL);
-    cc->running = 0;
+    ticker_stop(cc->sched);
+    cc->sched = NULL;
 }

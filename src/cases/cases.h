@@ -277,6 +277,7 @@ typedef struct case_action_input {
     int passed;            /* verify */
     const char *decision;  /* review: "redispatch" | "close" */
     const char *rating;    /* rate: satisfied | basically_satisfied | unsatisfied */
+    int resolved;          /* rate: 1 solved, -1 not solved, 0 not said */
     int64_t until;         /* extend: the due time asked for */
     /* Classification by the acceptor (accept, file): 0/-1/NULL = unchanged. */
     int64_t category_id;

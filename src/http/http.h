@@ -41,6 +41,7 @@ typedef struct gr_ctx {
     struct catalog_ctx *catalog; /* src/catalog: the loaded working-day calendar */
     struct cases_ctx *cases;     /* src/cases: the deadline scheduler */
     struct notify_ctx *notify;   /* src/notify: the delivery thread */
+    struct eval_ctx *eval;       /* src/eval: the evaluation sync thread */
     unsigned char field_key[32]; /* XChaCha20-Poly1305 key for personal fields at rest */
     unsigned char index_key[32]; /* BLAKE2b key for blind indexes and token hashes */
 } gr_ctx;

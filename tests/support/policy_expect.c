@@ -54,10 +54,13 @@ const gr_expect_rule gr_expect_rules[] = {
     {"case.rate", "resident"},
     {"case.supervise", "leader shift_leader"},
     {"case.info", "resident " STAFF},
+    {"case.respond", "department_staff"},
     {"case.export", "acceptor dispatcher shift_leader community_worker data_steward leader auditor "
                     "admin"},
     {"case.contact", "acceptor shift_leader"},
     {"audit.read", "auditor admin"},
+    {"eval.read", "leader shift_leader dispatcher community_worker auditor admin"},
+    {"eval.write", "admin"},
     {"basedata.read", "community_worker grid_inspector data_steward department_staff leader admin"},
     {"basedata.write", "community_worker grid_inspector data_steward admin"},
     {"basedata.reveal", "data_steward admin community_worker"},

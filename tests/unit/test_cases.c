@@ -275,6 +275,17 @@ static void test_intake_open311_and_address(void **state)
     assert_int_equal(r.state, CS_REPORTED);
     assert_true(r.is_public);
 
+    /* The counter takes a resident who has no phone: no contact. */
+    memset(&in, 0, sizeof(in));
+    in.channel = "counter";
+    in.title = "路面坑洼";
+    in.description = "小区门口路面坑洼";
+    in.address = "南郎家园北门";
+    assert_int_equal(case_create(&ctx, &actors[ACCEPTOR], &in, &id, &err), 0);
+    r = get(id);
+    assert_string_equal(r.channel, "counter");
+    assert_string_equal(r.address, "南郎家园北门");
+
     /* A counter case with an address only: placed in the acceptor's unit. */
     memset(&in, 0, sizeof(in));
     in.channel = "counter";
@@ -382,6 +393,9 @@ static void test_intake_errors(void **state)
     in.has_point = 0;
     in.address = "某小区";
     intake_bad(res, &in, "lat"); /* an address alone only at the hotline or counter */
+    in = ok;
+    in.channel = "hotline";
+    intake_bad(&actors[ACCEPTOR], &in, "contact"); /* a caller has a number to call back */
     in = ok;
     intake_bad(&actors[ACCEPTOR], &in, "channel"); /* acceptors say which */
     in.channel = "web";
@@ -501,6 +515,7 @@ static const struct expect expects[] = {
     {"supervise", LEADER, OPEN_STATES, NULL},
     {"review", DISPATCHER, "review", "dispatched"},
     {"info", RESIDENT, OPEN_STATES, NULL},
+    {"respond", DEPT, "dispatched signed rework", NULL},
     {"rate", RESIDENT, "closed", NULL},
 };
 #define NEXPECT (sizeof(expects) / sizeof(expects[0]))
@@ -624,7 +639,7 @@ static void test_allowed_lists(void **state)
     n = case_allowed("shift_leader", CS_HANDLED, v, 32);
     assert_int_equal(n, 3); /* cancel, supervise, info */
     n = case_allowed("department_staff", CS_SIGNED, v, 32);
-    assert_int_equal(n, 4); /* handle, return, extend, info */
+    assert_int_equal(n, 5); /* handle, return, extend, info, respond */
     n = case_allowed("anonymous", CS_REPORTED, v, 32);
     assert_int_equal(n, 0);
 }

@@ -270,6 +270,46 @@ static void test_utf8(void **state)
     assert_false(csv_utf8_valid("\x80", 1));             /* stray continuation */
 }
 
+/* The writer: quoting only where needed, quotes doubled, free text
+ * defused against spreadsheet formulas; what it writes reads back. */
+static void test_write(void **state)
+{
+    static const char *const values[] = {"plain", "a,b", "say \"hi\"", "two\nlines",   "", "=1+2",
+                                         "-3",    "@x",  "+86",        "中文,\"引号\""};
+    buf b = {0};
+    csv_reader *r;
+    gr_err err = {0};
+    size_t i, len;
+
+    (void)state;
+    csv_field_to_buf(&b, "plain", 0);
+    assert_string_equal(b.data, "plain");
+    b.len = 0;
+    csv_field_to_buf(&b, "say \"hi\", ok", 0);
+    assert_string_equal(b.data, "\"say \"\"hi\"\", ok\"");
+    b.len = 0;
+    csv_field_to_buf(&b, "=HYPERLINK(\"x\")", 1);
+    assert_string_equal(b.data, "\"'=HYPERLINK(\"\"x\"\")\"");
+    b.len = 0;
+    csv_field_to_buf(&b, "-3", 0);
+    csv_field_to_buf(&b, NULL, 1);
+    assert_string_equal(b.data, "-3");
+    b.len = 0;
+    for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        if (i)
+            buf_puts(&b, ",");
+        csv_field_to_buf(&b, values[i], 0);
+    }
+    buf_puts(&b, "\r\n");
+    r = csv_new_mem(b.data, b.len);
+    assert_int_equal(csv_next(r, &err), 1);
+    assert_int_equal(csv_nfields(r), sizeof(values) / sizeof(values[0]));
+    for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        assert_string_equal(csv_field(r, i, &len), values[i]);
+    csv_free(r);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_sticky_error),
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_read_error),
         cmocka_unit_test(test_file),         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_write),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,566 @@
+/*
+ * Evaluation over HTTP (docs/eval.md): the indicators of a unit or a
+ * department over a period, the monthly rankings of a level, the cases
+ * behind a number, and the configuration versions. Everyone sees only
+ * their subtree.
+ */
+#include "eval/eval.h"
+#include "base/calendar.h"
+#include "base/timeutil.h"
+#include "org/org.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Today's local (Asia/Shanghai) date as YYYYMMDD. */
+static int64_t today(void)
+{
+    time_t t = (time_t)(time_now_ms() / 1000 + 8 * 3600);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : d[m - 1];
+}
+
+/* A strict "YYYY-MM" as YYYYMM. */
+static int month_parse(const char *s, int *out)
+{
+    int y, m;
+    char tail;
+
+    if (!s || strlen(s) != 7 || s[4] != '-' || sscanf(s, "%4d-%2d%c", &y, &m, &tail) != 2 ||
+        y < 1900 || y > 9999 || m < 1 || m > 12)
+        return GR_EINVAL;
+    *out = y * 100 + m;
+    return 0;
+}
+
+static int date_arg(http_req *req, const char *name, int64_t def, int64_t *out)
+{
+    const char *s = http_query(req, name);
+    int y, m, d;
+
+    if (!s) {
+        *out = def;
+        return 0;
+    }
+    if (calendar_date_parse(s, &y, &m, &d))
+        return err_set(&req->err, GR_EINVAL, name, "must be a date YYYY-MM-DD");
+    *out = (int64_t)y * 10000 + m * 100 + d;
+    return 0;
+}
+
+/* from..to, local days: this month up to today unless given. */
+static int period_arg(http_req *req, int64_t *from, int64_t *to)
+{
+    int64_t now = today();
+    int rc = date_arg(req, "from", now / 100 * 100 + 1, from);
+
+    if (!rc)
+        rc = date_arg(req, "to", now, to);
+    if (!rc && *to < *from)
+        rc = err_set(&req->err, GR_EINVAL, "to", "is before from");
+    return rc;
+}
+
+static json_t *day_json(int64_t day)
+{
+    char s[16];
+
+    snprintf(s, sizeof(s), "%04d-%02d-%02d", (int)(day / 10000), (int)(day / 100 % 100),
+             (int)(day % 100));
+    return json_string(s);
+}
+
+/* The unit asked for: unit_id (an org unit, kind 0), department_id (kind
+ * 1), or the caller's own unit; inside the caller's subtree. */
+struct target {
+    int kind;
+    int64_t id;
+    const char *col; /* the eval_facts column that holds it */
+    const char *name;
+};
+
+static int target_name(db_conn *c, http_req *req, struct target *t)
+{
+    db_stmt *st = db_prepare(c,
+                             t->kind ? "SELECT name FROM departments WHERE id = ?"
+                                     : "SELECT name FROM org_units WHERE id = ?",
+                             &req->err);
+    int rc;
+
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, t->id);
+    rc = db_step(st, &req->err);
+    if (rc == DB_ROW)
+        t->name = db_col_textdup(st, 0, req->arena);
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int target_arg(http_req *req, db_conn *c, struct target *t)
+{
+    int64_t unit = 0, dept = 0, org = 0;
+    int rc = http_query_int(req, "unit_id", 1, INT64_MAX, 0, &unit);
+
+    memset(t, 0, sizeof(*t));
+    if (!rc)
+        rc = http_query_int(req, "department_id", 1, INT64_MAX, 0, &dept);
+    if (!rc && unit && dept)
+        rc = err_set(&req->err, GR_EINVAL, "department_id",
+                     "give unit_id or department_id, not both");
+    if (rc)
+        return rc;
+    if (dept) {
+        t->kind = 1;
+        t->id = dept;
+        t->col = "department_id";
+        rc = org_dept_unit(c, dept, &org, &req->err);
+        if (rc == GR_ENOTFOUND)
+            rc = err_set(&req->err, GR_EINVAL, "department_id", "no department %" PRId64, dept);
+    } else {
+        t->id = org = unit ? unit : req->who.scope_org_id;
+        if (!t->id)
+            return err_set(&req->err, GR_EFORBIDDEN, "",
+                           "your account has no place in the org tree (no scope)");
+        rc = org_unit_column(c, t->id, &t->col, &req->err);
+        if (!rc && !t->col)
+            rc = err_set(&req->err, GR_EINVAL, "unit_id", "no org unit %" PRId64, t->id);
+    }
+    if (!rc)
+        rc = org_require_scope(req, org);
+    if (!rc)
+        rc = target_name(c, req, t);
+    return rc;
+}
+
+static json_t *target_json(const struct target *t)
+{
+    return json_pack("{s:s, s:I, s:s?}", "kind", t->kind ? "department" : "org_unit", "id",
+                     (json_int_t)t->id, "name", t->name);
+}
+
+static json_t *number_or_null(int has, double v)
+{
+    return has ? json_real(v) : json_null();
+}
+
+static json_t *indicators_json(const eval_config *cfg, const int64_t v[EC_N])
+{
+    static const char *const kinds[] = {"rate", "average", "count"};
+    json_t *a = json_array();
+    int i;
+
+    for (i = 0; i < cfg->n; i++) {
+        const eval_indicator *ind = &cfg->ind[i];
+        double value = 0, num = 0, den = 0;
+        int has = eval_value(ind, v, &value, &num, &den);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:o, s:f}", "key", ind->key, "name", ind->name, "kind",
+                      kinds[ind->kind], "value", number_or_null(has, value), "numerator", num);
+        if (ind->kind != EVAL_COUNT)
+            json_object_set_new(o, "denominator", json_real(den));
+        if (ind->weight > 0)
+            json_object_set_new(o, "weight", json_real(ind->weight));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *counters_json(const int64_t v[EC_N])
+{
+    json_t *o = json_object();
+    int i;
+
+    for (i = 0; i < EC_N; i++)
+        json_object_set_new(o, eval_counter_names[i], json_integer(v[i]));
+    return o;
+}
+
+static json_t *month_json(int64_t m)
+{
+    char s[16];
+
+    snprintf(s, sizeof(s), "%04d-%02d", (int)(m / 100), (int)(m % 100));
+    return json_string(s);
+}
+
+/* Which version of the definitions a number was computed by. */
+static json_t *config_ref(const eval_config *cfg)
+{
+    return json_pack("{s:I, s:o}", "version", (json_int_t)cfg->version, "valid_from",
+                     month_json(cfg->valid_from));
+}
+
+static int handle_indicators(http_req *req)
+{
+    db_conn *c = db_reader(req->db);
+    eval_config cfg = {0};
+    int64_t from = 0, to = 0, v[EC_N];
+    struct target t;
+    double score = 0;
+    json_t *o;
+    int rc;
+
+    if (!c)
+        return GR_EUNAVAIL;
+    rc = period_arg(req, &from, &to);
+    if (!rc)
+        rc = target_arg(req, c, &t);
+    if (!rc)
+        rc = eval_config_for(c, (int)(from / 100), &cfg, &req->err);
+    if (!rc)
+        rc = eval_sums(c, t.kind, t.id, from, to, v, &req->err);
+    if (rc)
+        goto out;
+    o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "unit", target_json(&t), "from", day_json(from),
+                  "to", day_json(to), "config", config_ref(&cfg), "counters", counters_json(v),
+                  "indicators", indicators_json(&cfg, v));
+    json_object_set_new(o, "composite", number_or_null(eval_composite(&cfg, v, &score), score));
+    rc = http_send_json(req, 200, o);
+out:
+    eval_config_free(&cfg);
+    return rc;
+}
+
+/* ---- rankings ---- */
+
+struct ranked {
+    int kind;
+    int64_t id;
+    const char *name, *level;
+    int64_t v[EC_N];
+    double score, prev_score;
+    int has, prev_has, rank, prev_rank;
+};
+
+static int ranked_cmp_now(const void *x, const void *y)
+{
+    const struct ranked *a = x, *b = y;
+
+    if (a->has != b->has)
+        return b->has - a->has;
+    if (a->has && a->score != b->score)
+        return a->score < b->score ? 1 : -1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+static int ranked_cmp_prev(const void *x, const void *y)
+{
+    const struct ranked *a = x, *b = y;
+
+    if (a->prev_has != b->prev_has)
+        return b->prev_has - a->prev_has;
+    if (a->prev_has && a->prev_score != b->prev_score)
+        return a->prev_score < b->prev_score ? 1 : -1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+enum { MAX_UNITS = 20000 };
+
+/* The org units (kind 0) of a level, or the departments (kind 1), inside
+ * the caller's subtree; level NULL: all of them. */
+static int scope_units(http_req *req, db_conn *c, const char *level, struct ranked **out, size_t *n)
+{
+    db_stmt *st = db_prepare(
+        c,
+        "SELECT 0, u.id, u.name, u.kind FROM org_units u JOIN org_units r ON r.id = ?1 "
+        "WHERE (?2 IS NULL OR u.kind = ?2) AND substr(u.path, 1, length(r.path)) = r.path "
+        "UNION ALL SELECT 1, d.id, d.name, 'department' FROM departments d JOIN org_units u ON "
+        "u.id = d.org_id JOIN org_units r ON r.id = ?1 WHERE (?2 IS NULL OR ?2 = 'department') "
+        "AND substr(u.path, 1, length(r.path)) = r.path ORDER BY 1, 2 LIMIT ?3",
+        &req->err);
+    size_t cap = 64;
+    int rc;
+
+    *n = 0;
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, req->who.scope_org_id);
+    db_bind_text(st, 2, level);
+    db_bind_int(st, 3, MAX_UNITS + 1);
+    *out = arena_alloc(req->arena, cap * sizeof(**out));
+    while ((rc = db_step(st, &req->err)) == DB_ROW) {
+        struct ranked *x;
+        if (*n == MAX_UNITS) {
+            rc = err_set(&req->err, GR_EINVAL, "level",
+                         "more than %d units: ask for one level of a smaller subtree", MAX_UNITS);
+            break;
+        }
+        if (*n == cap) {
+            struct ranked *p = arena_alloc(req->arena, cap * 2 * sizeof(*p));
+            memcpy(p, *out, cap * sizeof(*p));
+            *out = p;
+            cap *= 2;
+        }
+        x = &(*out)[(*n)++];
+        memset(x, 0, sizeof(*x));
+        x->kind = (int)db_col_int(st, 0);
+        x->id = db_col_int(st, 1);
+        x->name = db_col_textdup(st, 2, req->arena);
+        x->level = db_col_textdup(st, 3, req->arena);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int handle_rankings(http_req *req)
+{
+    const char *level = http_query(req, "level");
+    db_conn *c = db_reader(req->db);
+    eval_config cfg = {0}, prev_cfg = {0};
+    int64_t from, to, pfrom, pto, pv[EC_N];
+    struct ranked *u = NULL;
+    int month = 0, prev, rc = 0;
+    size_t n = 0, i;
+    json_t *items;
+
+    if (!c)
+        return GR_EUNAVAIL;
+    if (!http_query(req, "month"))
+        month = (int)(today() / 100);
+    else if (month_parse(http_query(req, "month"), &month))
+        return err_set(&req->err, GR_EINVAL, "month", "must be a month YYYY-MM");
+    if (!level || (strcmp(level, "street") && strcmp(level, "community") && strcmp(level, "grid") &&
+                   strcmp(level, "district") && strcmp(level, "department")))
+        return err_set(&req->err, GR_EINVAL, "level",
+                       "must be district, street, community, grid or department");
+    if (!req->who.scope_org_id)
+        return err_set(&req->err, GR_EFORBIDDEN, "",
+                       "your account has no place in the org tree (no scope)");
+    prev = month % 100 == 1 ? (month / 100 - 1) * 100 + 12 : month - 1;
+    from = (int64_t)month * 100 + 1;
+    to = (int64_t)month * 100 + days_in_month(month / 100, month % 100);
+    pfrom = (int64_t)prev * 100 + 1;
+    pto = (int64_t)prev * 100 + days_in_month(prev / 100, prev % 100);
+    rc = eval_config_for(c, month, &cfg, &req->err);
+    if (!rc)
+        rc = eval_config_for(c, prev, &prev_cfg, &req->err);
+    if (!rc)
+        rc = scope_units(req, c, level, &u, &n);
+    for (i = 0; i < n && !rc; i++) {
+        rc = eval_sums(c, u[i].kind, u[i].id, from, to, u[i].v, &req->err);
+        if (!rc)
+            rc = eval_sums(c, u[i].kind, u[i].id, pfrom, pto, pv, &req->err);
+        u[i].has = eval_composite(&cfg, u[i].v, &u[i].score);
+        u[i].prev_has = eval_composite(&prev_cfg, pv, &u[i].prev_score);
+    }
+    if (rc)
+        goto out;
+    qsort(u, n, sizeof(*u), ranked_cmp_prev);
+    for (i = 0; i < n; i++)
+        u[i].prev_rank = u[i].prev_has ? (int)i + 1 : 0;
+    qsort(u, n, sizeof(*u), ranked_cmp_now);
+    items = json_array();
+    for (i = 0; i < n; i++) {
+        json_t *o =
+            json_pack("{s:I, s:s?, s:o, s:o, s:o, s:o}", "id", (json_int_t)u[i].id, "name",
+                      u[i].name, "composite", number_or_null(u[i].has, u[i].score), "rank",
+                      u[i].has ? json_integer((json_int_t)i + 1) : json_null(),
+                      "previous_composite", number_or_null(u[i].prev_has, u[i].prev_score),
+                      "previous_rank", u[i].prev_rank ? json_integer(u[i].prev_rank) : json_null());
+        json_object_set_new(
+            o, "change", number_or_null(u[i].has && u[i].prev_has, u[i].score - u[i].prev_score));
+        json_object_set_new(o, "indicators", indicators_json(&cfg, u[i].v));
+        json_array_append_new(items, o);
+    }
+    rc = http_send_json(req, 200,
+                        json_pack("{s:s, s:o, s:o, s:o, s:o}", "level", level, "month",
+                                  month_json(month), "config", config_ref(&cfg), "previous_config",
+                                  config_ref(&prev_cfg), "items", items));
+out:
+    eval_config_free(&cfg);
+    eval_config_free(&prev_cfg);
+    return rc;
+}
+
+/* ---- drill-down: the cases behind a number ---- */
+
+static int handle_cases(http_req *req)
+{
+    const char *counter = http_query(req, "counter");
+    db_conn *c = db_reader(req->db);
+    int64_t from = 0, to = 0, limit = 0, after = 0;
+    struct target t;
+    char sql[512];
+    db_stmt *st;
+    json_t *items;
+    int64_t last = 0;
+    int k = eval_counter_parse(counter), rc, more = 0, n = 0;
+
+    if (!c)
+        return GR_EUNAVAIL;
+    if (k < 0)
+        return err_set(&req->err, GR_EINVAL, "counter", "must name a counter (docs/eval.md)");
+    rc = period_arg(req, &from, &to);
+    if (!rc)
+        rc = target_arg(req, c, &t);
+    if (!rc)
+        rc = http_page(req, 50, 500, &limit, &after);
+    if (rc)
+        return rc;
+    /* Both names come from the fixed lists above, never from the request. */
+    snprintf(sql, sizeof(sql),
+             "SELECT f.case_id, c.public_code, c.state, c.title, c.created_at, f.%s "
+             "FROM eval_facts f JOIN cases c ON c.id = f.case_id WHERE f.day BETWEEN ?1 AND ?2 "
+             "AND f.%s = ?3 AND f.%s > 0 AND f.case_id > ?4 ORDER BY f.case_id LIMIT ?5",
+             eval_counter_names[k], t.col, eval_counter_names[k]);
+    st = db_prepare(c, sql, &req->err);
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, from);
+    db_bind_int(st, 2, to);
+    db_bind_int(st, 3, t.id);
+    db_bind_int(st, 4, after);
+    db_bind_int(st, 5, limit + 1);
+    items = json_array();
+    while ((rc = db_step(st, &req->err)) == DB_ROW) {
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        last = db_col_int(st, 0);
+        json_array_append_new(items,
+                              json_pack("{s:I, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)last,
+                                        "public_code", db_col_text(st, 1), "state",
+                                        db_col_text(st, 2), "title", db_col_text(st, 3),
+                                        "created_at", http_json_time(db_col_int(st, 4)), "count",
+                                        (json_int_t)db_col_int(st, 5)));
+        n++;
+    }
+    db_done(st);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    return http_send_page(req, items, more, last);
+}
+
+/* ---- configuration versions ---- */
+
+static int handle_configs(http_req *req)
+{
+    db_conn *c = db_reader(req->db);
+    db_stmt *st;
+    json_t *items;
+    int rc;
+
+    if (!c)
+        return GR_EUNAVAIL;
+    st = db_prepare(c,
+                    "SELECT version, valid_from, config, note, created_at FROM eval_configs "
+                    "ORDER BY version",
+                    &req->err);
+    if (!st)
+        return GR_EINTERNAL;
+    items = json_array();
+    while ((rc = db_step(st, &req->err)) == DB_ROW)
+        json_array_append_new(
+            items, json_pack("{s:I, s:o, s:o, s:s?, s:o}", "version", (json_int_t)db_col_int(st, 0),
+                             "valid_from", month_json(db_col_int(st, 1)), "config",
+                             json_loads(db_col_text(st, 2), 0, NULL), "note", db_col_text(st, 3),
+                             "created_at", http_json_time(db_col_int(st, 4))));
+    db_done(st);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    return http_send_page(req, items, 0, 0);
+}
+
+struct config_put {
+    int valid_from;
+    const char *config, *note;
+    int64_t user, now, version;
+};
+
+static int config_put_fn(db_conn *c, void *arg, gr_err *err)
+{
+    struct config_put *p = arg;
+    int64_t latest = 0;
+    db_stmt *st;
+    int rc = db_query_int(c, "SELECT max(valid_from) FROM eval_configs", 0, 0, &latest, err);
+
+    /* Versions only go forward: a month already reported on keeps its rules. */
+    if (!rc && p->valid_from <= latest)
+        rc = err_set(err, GR_ECONFLICT, "valid_from", "must be after %04d-%02d, the newest version",
+                     (int)(latest / 100), (int)(latest % 100));
+    if (rc)
+        return rc;
+    st = db_prepare(
+        c,
+        "INSERT INTO eval_configs (version, valid_from, config, note, created_by, "
+        "created_at) VALUES ((SELECT max(version) + 1 FROM eval_configs), ?, ?, ?, ?, ?)",
+        err);
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, p->valid_from);
+    db_bind_text(st, 2, p->config);
+    db_bind_text(st, 3, p->note);
+    db_bind_int_or_null(st, 4, p->user);
+    db_bind_int(st, 5, p->now);
+    rc = db_run(st, err);
+    db_done(st);
+    p->version = rc ? 0 : db_last_id(c);
+    return rc;
+}
+
+static int handle_config_post(http_req *req)
+{
+    static const jv_field fields[] = {
+        {"valid_from", JV_STRING, 1, 0, 7, 7},
+        {"config", JV_OBJECT, 1, 0, 0, 0},
+        {"note", JV_STRING, 0, 1, 1, 500},
+    };
+    struct config_put p = {0};
+    eval_config cfg = {0};
+    json_t *body = NULL;
+    int rc;
+
+    rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
+    if (!rc && month_parse(jv_str(body, "valid_from"), &p.valid_from))
+        rc = err_set(&req->err, GR_EINVAL, "valid_from", "must be a month YYYY-MM");
+    if (!rc && p.valid_from < today() / 100)
+        rc = err_set(&req->err, GR_EINVAL, "valid_from",
+                     "must be this month or later: past months keep their rules");
+    if (!rc)
+        rc = eval_config_parse(json_incref(json_object_get(body, "config")), &cfg, &req->err);
+    if (!rc) {
+        char *text = json_dumps(cfg.json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        p.config = text ? arena_strdup(req->arena, text) : NULL;
+        free(text);
+        p.note = jv_str(body, "note");
+        p.user = req->who.user_id;
+        p.now = time_now_ms();
+        rc = p.config ? db_write(req->db, config_put_fn, &p, &req->err)
+                      : err_set(&req->err, GR_EINTERNAL, "", "cannot encode the configuration");
+    }
+    if (!rc)
+        rc = http_send_json(req, 201,
+                            json_pack("{s:I, s:o, s:O, s:s?}", "version", (json_int_t)p.version,
+                                      "valid_from", month_json(p.valid_from), "config", cfg.json,
+                                      "note", p.note));
+    eval_config_free(&cfg);
+    json_decref(body);
+    return rc;
+}
+
+void eval_api_register(http_router *r)
+{
+    http_route(r, "GET", "/api/v1/eval/indicators", handle_indicators, "eval.read");
+    http_route(r, "GET", "/api/v1/eval/rankings", handle_rankings, "eval.read");
+    http_route(r, "GET", "/api/v1/eval/cases", handle_cases, "eval.read");
+    http_route(r, "GET", "/api/v1/eval/configs", handle_configs, "eval.read");
+    http_route(r, "POST", "/api/v1/eval/configs", handle_config_post, "eval.write");
+}
