@@ -5,7 +5,9 @@
  * their subtree.
  */
 #include "eval/eval.h"
+#include "base/buf.h"
 #include "base/calendar.h"
+#include "base/csv.h"
 #include "base/timeutil.h"
 #include "org/org.h"
 
@@ -385,6 +387,229 @@ out:
     return rc;
 }
 
+/* ---- the report: every unit of the subtree over a period ---- */
+
+static const eval_unit_sums *sums_find(const eval_unit_sums *v, size_t n, int kind, int64_t unit)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].kind < kind || (v[mid].kind == kind && v[mid].unit < unit))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo].kind == kind && v[lo].unit == unit ? &v[lo] : NULL;
+}
+
+static void html_text(buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '<')
+            buf_puts(b, "&lt;");
+        else if (*s == '>')
+            buf_puts(b, "&gt;");
+        else if (*s == '&')
+            buf_puts(b, "&amp;");
+        else if (*s == '"')
+            buf_puts(b, "&quot;");
+        else
+            buf_append(b, s, 1);
+    }
+}
+
+/* A value as the printed report shows it: rates in percent. */
+static void value_text(buf *b, const eval_indicator *ind, int has, double x, int percent)
+{
+    if (!has)
+        buf_puts(b, percent ? "—" : "");
+    else if (ind->kind == EVAL_RATE && percent)
+        buf_printf(b, "%.2f%%", x * 100);
+    else if (ind->kind == EVAL_COUNT)
+        buf_printf(b, "%.0f", x);
+    else
+        buf_printf(b, "%.4f", x);
+}
+
+enum { REPORT_JSON, REPORT_CSV, REPORT_HTML };
+
+static void report_head(buf *b, const eval_config *cfg, int format, int64_t from, int64_t to)
+{
+    int i;
+
+    if (format == REPORT_CSV) {
+        buf_puts(b, "kind,level,id,name");
+        for (i = 0; i < cfg->n; i++) {
+            buf_puts(b, ",");
+            csv_field_to_buf(b, cfg->ind[i].name, 0);
+        }
+        buf_puts(b, ",composite\r\n");
+        return;
+    }
+    buf_printf(b,
+               "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>考评报告 "
+               "%04d-%02d-%02d 至 %04d-%02d-%02d</title><style>body{font:14px/1.5 sans-serif;"
+               "color:#111;margin:2em}table{border-collapse:collapse;width:100%%}th,td{border:1px "
+               "solid #555;padding:4px 6px;text-align:right}th:nth-child(-n+2),td:nth-child(-n+2)"
+               "{text-align:left}thead{display:table-header-group}tr{break-inside:avoid}"
+               "@page{size:A4 landscape;margin:12mm}</style></head><body><h1>考评报告</h1>"
+               "<p>%04d-%02d-%02d 至 %04d-%02d-%02d · 口径第 %lld 版（自 %04d-%02d 起）</p>"
+               "<table><thead><tr><th scope=\"col\">单位</th><th scope=\"col\">层级</th>",
+               (int)(from / 10000), (int)(from / 100 % 100), (int)(from % 100), (int)(to / 10000),
+               (int)(to / 100 % 100), (int)(to % 100), (int)(from / 10000), (int)(from / 100 % 100),
+               (int)(from % 100), (int)(to / 10000), (int)(to / 100 % 100), (int)(to % 100),
+               (long long)cfg->version, cfg->valid_from / 100, cfg->valid_from % 100);
+    for (i = 0; i < cfg->n; i++) {
+        buf_puts(b, "<th scope=\"col\">");
+        html_text(b, cfg->ind[i].name);
+        buf_puts(b, "</th>");
+    }
+    buf_puts(b, "<th scope=\"col\">综合得分</th></tr></thead><tbody>");
+}
+
+static const char *level_zh(const char *level)
+{
+    static const char *const names[][2] = {{"city", "市"},     {"district", "区"},
+                                           {"street", "街道"}, {"community", "社区"},
+                                           {"grid", "网格"},   {"department", "部门"}};
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i][0], level) == 0)
+            return names[i][1];
+    return level;
+}
+
+static void report_row(buf *b, const eval_config *cfg, int format, const struct ranked *u)
+{
+    double x = 0, score = 0;
+    int i, has = eval_composite(cfg, u->v, &score);
+
+    if (format == REPORT_CSV) {
+        buf_printf(b, "%s,%s,%lld,", u->kind ? "department" : "org_unit", u->level,
+                   (long long)u->id);
+        csv_field_to_buf(b, u->name, 1);
+    } else {
+        buf_puts(b, "<tr><th scope=\"row\">");
+        html_text(b, u->name);
+        buf_puts(b, "</th><td>");
+        html_text(b, level_zh(u->level));
+        buf_puts(b, "</td>");
+    }
+    for (i = 0; i < cfg->n; i++) {
+        int ok = eval_value(&cfg->ind[i], u->v, &x, NULL, NULL);
+        buf_puts(b, format == REPORT_CSV ? "," : "<td>");
+        value_text(b, &cfg->ind[i], ok, x, format == REPORT_HTML);
+        buf_puts(b, format == REPORT_CSV ? "" : "</td>");
+    }
+    if (format == REPORT_CSV) {
+        buf_puts(b, ",");
+        if (has)
+            buf_printf(b, "%.4f", score);
+        buf_puts(b, "\r\n");
+    } else {
+        buf_puts(b, "<td>");
+        if (has)
+            buf_printf(b, "%.4f", score);
+        buf_puts(b, "</td></tr>");
+    }
+}
+
+static json_t *report_json(const eval_config *cfg, const struct ranked *u, size_t n)
+{
+    static const char *const kinds[] = {"rate", "average", "count"};
+    json_t *legend = json_array(), *items = json_array();
+    double x, score;
+    size_t k;
+    int i;
+
+    for (i = 0; i < cfg->n; i++)
+        json_array_append_new(legend, json_pack("{s:s, s:s, s:s}", "key", cfg->ind[i].key, "name",
+                                                cfg->ind[i].name, "kind", kinds[cfg->ind[i].kind]));
+    for (k = 0; k < n; k++) {
+        json_t *values = json_object();
+        for (i = 0; i < cfg->n; i++)
+            json_object_set_new(
+                values, cfg->ind[i].key,
+                number_or_null(eval_value(&cfg->ind[i], u[k].v, &x, NULL, NULL), x));
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
+                             u[k].kind ? "department" : "org_unit", "level", u[k].level, "id",
+                             (json_int_t)u[k].id, "name", u[k].name, "values", values, "composite",
+                             number_or_null(eval_composite(cfg, u[k].v, &score), score)));
+    }
+    return json_pack("{s:o, s:o}", "indicators", legend, "items", items);
+}
+
+static int handle_report(http_req *req)
+{
+    const char *level = http_query(req, "level"), *fmt = http_query(req, "format");
+    db_conn *c = db_reader(req->db);
+    eval_config cfg = {0};
+    eval_unit_sums *sums = NULL;
+    int64_t from = 0, to = 0;
+    struct ranked *u = NULL;
+    size_t n = 0, nsums = 0, i;
+    int format, rc;
+    buf b = {0};
+
+    if (!c)
+        return GR_EUNAVAIL;
+    if (!fmt || strcmp(fmt, "json") == 0)
+        format = REPORT_JSON;
+    else if (strcmp(fmt, "csv") == 0)
+        format = REPORT_CSV;
+    else if (strcmp(fmt, "html") == 0)
+        format = REPORT_HTML;
+    else
+        return err_set(&req->err, GR_EINVAL, "format", "must be json, csv or html");
+    if (level && strcmp(level, "city") && strcmp(level, "district") && strcmp(level, "street") &&
+        strcmp(level, "community") && strcmp(level, "grid") && strcmp(level, "department"))
+        return err_set(&req->err, GR_EINVAL, "level",
+                       "must be city, district, street, community, grid or department");
+    if (!req->who.scope_org_id)
+        return err_set(&req->err, GR_EFORBIDDEN, "",
+                       "your account has no place in the org tree (no scope)");
+    rc = period_arg(req, &from, &to);
+    if (!rc)
+        rc = eval_config_for(c, (int)(from / 100), &cfg, &req->err);
+    if (!rc)
+        rc = scope_units(req, c, level, &u, &n);
+    if (!rc)
+        rc = eval_sums_all(c, from, to, &sums, &nsums, &req->err);
+    if (rc)
+        goto out;
+    for (i = 0; i < n; i++) {
+        const eval_unit_sums *s = sums_find(sums, nsums, u[i].kind, u[i].id);
+        if (s)
+            memcpy(u[i].v, s->v, sizeof(u[i].v));
+    }
+    if (format == REPORT_JSON) {
+        json_t *o = report_json(&cfg, u, n);
+        json_object_set_new(o, "from", day_json(from));
+        json_object_set_new(o, "to", day_json(to));
+        json_object_set_new(o, "config", config_ref(&cfg));
+        rc = http_send_json(req, 200, o);
+        goto out;
+    }
+    report_head(&b, &cfg, format, from, to);
+    for (i = 0; i < n; i++)
+        report_row(&b, &cfg, format, &u[i]);
+    if (format == REPORT_HTML)
+        buf_puts(&b, "</tbody></table></body></html>");
+    else
+        http_add_header(req, "Content-Disposition", "attachment; filename=\"eval-report.csv\"");
+    rc = http_send_text(
+        req, 200, format == REPORT_CSV ? "text/csv; charset=utf-8" : "text/html; charset=utf-8",
+        b.data ? b.data : "", b.len);
+out:
+    buf_free(&b);
+    free(sums);
+    eval_config_free(&cfg);
+    return rc;
+}
+
 /* ---- drill-down: the cases behind a number ---- */
 
 static int handle_cases(http_req *req)
@@ -560,6 +785,7 @@ void eval_api_register(http_router *r)
 {
     http_route(r, "GET", "/api/v1/eval/indicators", handle_indicators, "eval.read");
     http_route(r, "GET", "/api/v1/eval/rankings", handle_rankings, "eval.read");
+    http_route(r, "GET", "/api/v1/eval/report", handle_report, "eval.read");
     http_route(r, "GET", "/api/v1/eval/cases", handle_cases, "eval.read");
     http_route(r, "GET", "/api/v1/eval/configs", handle_configs, "eval.read");
     http_route(r, "POST", "/api/v1/eval/configs", handle_config_post, "eval.write");

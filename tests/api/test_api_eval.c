@@ -138,6 +138,30 @@ static void test_rankings_and_cases(void **state)
     gr_expect_problem(&leader, "GET", "/api/v1/eval/rankings?level=street&month=2026-13", NULL, 400,
                       "month");
 
+    /* The report: every street in JSON, CSV and printable HTML. */
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/report?level=street&from=2000-01-01", &r), 200);
+    assert_int_equal((int64_t)json_array_size(json_object_get(r.json, "items")), streets);
+    assert_non_null(json_object_get(
+        json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "values"),
+        "close_rate"));
+    gr_resp_free(&r);
+    assert_int_equal(
+        gr_get(&leader, "/api/v1/eval/report?level=street&from=2000-01-01&format=csv", &r), 200);
+    assert_non_null(strstr(r.body, "kind,level,id,name,响应率,"));
+    {
+        int64_t lines = 0;
+        const char *p;
+        for (p = r.body; (p = strstr(p, "\r\n")) != NULL; p += 2)
+            lines++;
+        assert_int_equal(lines, streets + 1);
+    }
+    gr_resp_free(&r);
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/report?level=street&format=html", &r), 200);
+    assert_non_null(strstr(r.body, "<th scope=\"col\">结案率</th>"));
+    assert_non_null(strstr(r.body, "<td>街道</td>"));
+    gr_resp_free(&r);
+    gr_expect_problem(&leader, "GET", "/api/v1/eval/report?format=pdf", NULL, 400, "format");
+
     /* The cases behind "reported": every case, a page at a time. */
     assert_int_equal(
         gr_get(&leader, "/api/v1/eval/cases?counter=reported&from=2000-01-01&limit=5", &r), 200);
