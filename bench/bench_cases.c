@@ -6,10 +6,11 @@
  *
  *   bench_cases DIR N   appends N cases created over the year before the day
  *                       before yesterday, then prints "key value" lines for
- *                       the wrk scripts: two tokens of the demo admin, "read"
- *                       (case.read) and "report" (case.report: the sensor
- *                       channel, trusted), "ids" (the first and last case id),
- *                       "street" (the street with the most cases) and
+ *                       the wrk scripts: three tokens of the demo admin, "read"
+ *                       (case.read), "report" (case.report: the sensor
+ *                       channel, trusted) and "eval" (eval.read), "ids"
+ *                       (the first and last case id), "street" (the street
+ *                       with the most cases) and
  *                       "department" (the department with the most cases),
  *                       and writes DIR/bench-points.txt: "lat lon category"
  *                       per line, every grid's centre with a leaf category,
@@ -386,6 +387,8 @@ int main(int argc, char **argv)
         rc = print_token(&ctx, "read", "case.read", &err);
     if (!rc)
         rc = print_token(&ctx, "report", "case.report", &err);
+    if (!rc)
+        rc = print_token(&ctx, "eval", "eval.read", &err);
     if (rc)
         fprintf(stderr, "bench_cases: %s%s%s\n", err.field, err.field[0] ? ": " : "", err.msg);
     app_close(&ctx);

@@ -101,6 +101,12 @@ t1=$(date +%s.%N)
 kv() { awk -v k="$1" '$1 == k {print $2}' "$tmp/cases.info"; }
 load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}')
 per_m=$(awk '/this million in/ {printf "%s%s", sep, $(NF-1); sep=", "}' "$tmp/cases.load")
+# The bulk loader writes no evaluation facts: count them as an operator
+# would after a bulk load (docs/eval.md).
+t0=$(date +%s.%N)
+$B/grassroots eval rebuild --data "$tmp/cases" >"$tmp/eval.out" 2>&1 || cat "$tmp/eval.out" >&2
+t1=$(date +%s.%N)
+eval_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
 GR_LOG_LEVEL=info $B/grassroots serve --data "$tmp/cases" --listen 127.0.0.1:18085 --threads 16 \
 	>/dev/null 2>"$tmp/cases.log" &
 pids+=($!)
@@ -170,6 +176,28 @@ list "list: district, newest first" "/api/v1/cases?limit=50"
 BENCH_TOKEN=
 list "Open311 GET requests.json (1,000 of 90 days)" "/open311/v2/requests.json"
 list "Open311 GET requests.xml (1,000 of 90 days)" "/open311/v2/requests.xml"
+# 考评 (docs/eval.md): the leaders' dashboard reads one unit's indicators and
+# a level's ranking; the yearly report has every unit of the city.
+BENCH_TOKEN=$(kv eval)
+BENCH_PATHS="/api/v1/eval/indicators"
+idle "$srv"
+ev_ind=$(p99_c1 "$api$BENCH_PATHS" -s bench/cases_get.lua)
+BENCH_PATHS="/api/v1/eval/rankings?level=street"
+ev_rank=$(p99_c1 "$api$BENCH_PATHS" -s bench/cases_get.lua)
+year_from=$(TZ=Asia/Shanghai date -d '1 year ago' +%F)
+year_to=$(TZ=Asia/Shanghai date +%F)
+ev_year=0
+for _ in 1 2 3; do
+	t=$(curl -s -o "$tmp/eval-report.json" -w '%{time_total}' -H "Authorization: Bearer $BENCH_TOKEN" \
+		"$api/api/v1/eval/report?from=$year_from&to=$year_to")
+	ev_year=$(awk -v a="$ev_year" -v b="$t" 'BEGIN{print (b > a ? b : a)}')
+done
+ev_units=$(grep -o '"level":' "$tmp/eval-report.json" | wc -l)
+row "grassroots eval rebuild: $ncases cases" "$eval_s" "s" "facts from each case's timeline, then the daily and monthly sums of every unit"
+row "GET eval/report: every unit, a year ($year_from to $year_to)" "$(awk -v t="$ev_year" 'BEGIN{printf "%.0f", t*1000}')ms" "worst of 3" \
+	"$(awk -v t="$ev_year" 'BEGIN{if (t >= 2) printf "MISSED: "}')target < 2 s; $ev_units units and departments, every indicator, $ncases cases"
+row "GET eval/indicators (the district, this month)" "$ev_ind" "p99" "$(verdict "$ev_ind" 100)target p99 < 100 ms (the dashboard), 1 connection"
+row "GET eval/rankings?level=street (this month, with last month's)" "$ev_rank" "p99" "$(verdict "$ev_rank" 100)target p99 < 100 ms (the dashboard), 1 connection"
 BENCH_TOKEN=$(kv report)
 BENCH_POINTS="$tmp/cases/bench-points.txt"
 idle "$srv"

@@ -236,6 +236,47 @@ out:
     return rc;
 }
 
+static const eval_unit_sums *sums_find(const eval_unit_sums *v, size_t n, int kind, int64_t unit)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].kind < kind || (v[mid].kind == kind && v[mid].unit < unit))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo].kind == kind && v[lo].unit == unit ? &v[lo] : NULL;
+}
+
+/* The indicators' values alone, by key (the legend says what they are). */
+static json_t *values_json(const eval_config *cfg, const int64_t v[EC_N])
+{
+    json_t *values = json_object();
+    double x;
+    int i;
+
+    for (i = 0; i < cfg->n; i++)
+        json_object_set_new(values, cfg->ind[i].key,
+                            number_or_null(eval_value(&cfg->ind[i], v, &x, NULL, NULL), x));
+    return values;
+}
+
+static json_t *legend_json(const eval_config *cfg)
+{
+    static const char *const kinds[] = {"rate", "average", "count"};
+    json_t *legend = json_array();
+    int i;
+
+    for (i = 0; i < cfg->n; i++)
+        json_array_append_new(legend,
+                              json_pack("{s:s, s:s, s:s, s:b}", "key", cfg->ind[i].key, "name",
+                                        cfg->ind[i].name, "kind", kinds[cfg->ind[i].kind],
+                                        "lower_is_better", cfg->ind[i].lower_is_better));
+    return legend;
+}
+
 /* ---- rankings ---- */
 
 struct ranked {
@@ -324,8 +365,9 @@ static int handle_rankings(http_req *req)
     eval_config cfg = {0}, prev_cfg = {0};
     int64_t from, to, pfrom, pto, pv[EC_N];
     struct ranked *u = NULL;
+    eval_unit_sums *now = NULL, *before = NULL;
     int month = 0, prev, rc = 0;
-    size_t n = 0, i;
+    size_t n = 0, nnow = 0, nbefore = 0, i;
     json_t *items;
 
     if (!c)
@@ -351,15 +393,24 @@ static int handle_rankings(http_req *req)
         rc = eval_config_for(c, prev, &prev_cfg, &req->err);
     if (!rc)
         rc = scope_units(req, c, level, &u, &n);
-    for (i = 0; i < n && !rc; i++) {
-        rc = eval_sums(c, u[i].kind, u[i].id, from, to, u[i].v, &req->err);
-        if (!rc)
-            rc = eval_sums(c, u[i].kind, u[i].id, pfrom, pto, pv, &req->err);
+    /* Every unit's sums of both months in two grouped reads. */
+    if (!rc)
+        rc = eval_sums_all(c, from, to, &now, &nnow, &req->err);
+    if (!rc)
+        rc = eval_sums_all(c, pfrom, pto, &before, &nbefore, &req->err);
+    if (rc)
+        goto out;
+    for (i = 0; i < n; i++) {
+        const eval_unit_sums *s = sums_find(now, nnow, u[i].kind, u[i].id);
+        const eval_unit_sums *p = sums_find(before, nbefore, u[i].kind, u[i].id);
+        memset(pv, 0, sizeof(pv));
+        if (s)
+            memcpy(u[i].v, s->v, sizeof(u[i].v));
+        if (p)
+            memcpy(pv, p->v, sizeof(pv));
         u[i].has = eval_composite(&cfg, u[i].v, &u[i].score);
         u[i].prev_has = eval_composite(&prev_cfg, pv, &u[i].prev_score);
     }
-    if (rc)
-        goto out;
     qsort(u, n, sizeof(*u), ranked_cmp_prev);
     for (i = 0; i < n; i++)
         u[i].prev_rank = u[i].prev_has ? (int)i + 1 : 0;
@@ -374,34 +425,23 @@ static int handle_rankings(http_req *req)
                       "previous_rank", u[i].prev_rank ? json_integer(u[i].prev_rank) : json_null());
         json_object_set_new(
             o, "change", number_or_null(u[i].has && u[i].prev_has, u[i].score - u[i].prev_score));
-        json_object_set_new(o, "indicators", indicators_json(&cfg, u[i].v));
+        json_object_set_new(o, "values", values_json(&cfg, u[i].v));
         json_array_append_new(items, o);
     }
     rc = http_send_json(req, 200,
-                        json_pack("{s:s, s:o, s:o, s:o, s:o}", "level", level, "month",
-                                  month_json(month), "config", config_ref(&cfg), "previous_config",
-                                  config_ref(&prev_cfg), "items", items));
+                        json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "level", level, "month",
+                                  month_json(month), "indicators", legend_json(&cfg), "config",
+                                  config_ref(&cfg), "previous_config", config_ref(&prev_cfg),
+                                  "items", items));
 out:
+    free(now);
+    free(before);
     eval_config_free(&cfg);
     eval_config_free(&prev_cfg);
     return rc;
 }
 
 /* ---- the report: every unit of the subtree over a period ---- */
-
-static const eval_unit_sums *sums_find(const eval_unit_sums *v, size_t n, int kind, int64_t unit)
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].kind < kind || (v[mid].kind == kind && v[mid].unit < unit))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && v[lo].kind == kind && v[lo].unit == unit ? &v[lo] : NULL;
-}
 
 static void html_text(buf *b, const char *s)
 {
@@ -518,28 +558,18 @@ static void report_row(buf *b, const eval_config *cfg, int format, const struct 
 
 static json_t *report_json(const eval_config *cfg, const struct ranked *u, size_t n)
 {
-    static const char *const kinds[] = {"rate", "average", "count"};
-    json_t *legend = json_array(), *items = json_array();
-    double x, score;
+    json_t *items = json_array();
+    double score;
     size_t k;
-    int i;
 
-    for (i = 0; i < cfg->n; i++)
-        json_array_append_new(legend, json_pack("{s:s, s:s, s:s}", "key", cfg->ind[i].key, "name",
-                                                cfg->ind[i].name, "kind", kinds[cfg->ind[i].kind]));
-    for (k = 0; k < n; k++) {
-        json_t *values = json_object();
-        for (i = 0; i < cfg->n; i++)
-            json_object_set_new(
-                values, cfg->ind[i].key,
-                number_or_null(eval_value(&cfg->ind[i], u[k].v, &x, NULL, NULL), x));
+    for (k = 0; k < n; k++)
         json_array_append_new(
-            items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
-                             u[k].kind ? "department" : "org_unit", "level", u[k].level, "id",
-                             (json_int_t)u[k].id, "name", u[k].name, "values", values, "composite",
-                             number_or_null(eval_composite(cfg, u[k].v, &score), score)));
-    }
-    return json_pack("{s:o, s:o}", "indicators", legend, "items", items);
+            items,
+            json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
+                      u[k].kind ? "department" : "org_unit", "level", u[k].level, "id",
+                      (json_int_t)u[k].id, "name", u[k].name, "values", values_json(cfg, u[k].v),
+                      "composite", number_or_null(eval_composite(cfg, u[k].v, &score), score)));
+    return json_pack("{s:o, s:o}", "indicators", legend_json(cfg), "items", items);
 }
 
 static int handle_report(http_req *req)

@@ -128,7 +128,7 @@ static void test_rankings_and_cases(void **state)
             assert_int_equal(json_integer_value(rank), (json_int_t)i + 1);
         else
             assert_true(json_is_null(json_object_get(x, "composite")));
-        assert_non_null(json_object_get(x, "indicators"));
+        assert_non_null(json_object_get(json_object_get(x, "values"), "close_rate"));
     }
     gr_resp_free(&r);
     assert_int_equal(gr_get(&leader, "/api/v1/eval/rankings?level=department", &r), 200);
