@@ -65,6 +65,7 @@ http_router *app_router(void)
     bd_units_api_register(r);
     bd_export_api_register(r);
     eval_api_register(r);
+    eval_topics_api_register(r);
     return r;
 }
 

@@ -97,6 +97,8 @@ static const struct rule {
     {"eval.read",
      R_LEADER | R_SHIFT_LEADER | R_DISPATCHER | R_COMMUNITY_WORKER | R_AUDITOR | R_ADMIN},
     {"eval.write", R_ADMIN},
+    /* Adopting a recurring problem as a governance topic with an owner. */
+    {"eval.adopt", R_LEADER | R_ADMIN},
     /* Base data (src/basedata, docs/basedata.md "Privacy"): department staff
      * read a reduced field set (no ID number, no phone); full values need
      * basedata.reveal, a purpose and an audit entry, and a community worker
@@ -168,6 +170,7 @@ const char *const policy_actions[] = {"public",
                                       "audit.read",
                                       "eval.read",
                                       "eval.write",
+                                      "eval.adopt",
                                       "basedata.read",
                                       "basedata.write",
                                       "basedata.reveal",

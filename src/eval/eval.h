@@ -151,6 +151,52 @@ typedef struct eval_unit_sums {
 int eval_sums_all(db_conn *c, int64_t from, int64_t to, eval_unit_sums **out, size_t *n,
                   gr_err *err);
 
+/* ---- recurring problems ---- */
+
+enum { EVAL_PLACE_CASES = 50, EVAL_MAX_BASELINES = 3 };
+
+/* A place where a category keeps coming back: a cell of 0.001 degrees. */
+typedef struct eval_place {
+    int64_t category_id;
+    double lat, lon;  /* the mean of its cases' points */
+    int64_t reports;  /* cases, merged duplicates included */
+    int64_t reopened; /* reworks and 不满意 reopens among them */
+    int64_t first_at, last_at;
+    int64_t cases[EVAL_PLACE_CASES];
+    int ncases;
+} eval_place;
+
+/* The places of the unit (unit_col: its column in cases, from
+ * org_unit_column) where one category was reported or reopened at least
+ * min_times times since since_ms, most first; *out is malloc'ed. */
+int eval_recurring_places(db_conn *c, const char *unit_col, int64_t unit, int64_t since_ms,
+                          int min_times, eval_place **out, size_t *n, gr_err *err);
+
+typedef struct eval_trend_rule {
+    int window_days; /* the recent window, e.g. 30 */
+    int64_t min_count;
+    double min_ratio; /* recent >= ratio × baseline */
+    double max_p;     /* Poisson P(X >= recent | baseline) below this */
+} eval_trend_rule;
+
+/* A category rising against its baseline: the same window in earlier
+ * years (seasonal) when the facts reach back that far, else the windows
+ * just before. */
+typedef struct eval_trend {
+    int64_t category_id;
+    int64_t recent;
+    double baseline;
+    double p;
+    int seasonal, windows;
+} eval_trend;
+
+int eval_rising_categories(db_conn *c, const char *unit_col, int64_t unit, int64_t today,
+                           const eval_trend_rule *rule, eval_trend **out, size_t *n, gr_err *err);
+/* P(X >= k) for X ~ Poisson(lambda). */
+double eval_poisson_tail(int64_t k, double lambda);
+/* ymd (YYYYMMDD) plus days. */
+int64_t eval_day_add(int64_t ymd, int64_t days);
+
 /* ---- the sync ---- */
 
 /* Counts the cases of the events written since the last sync, at most
@@ -168,6 +214,8 @@ void eval_ctx_close(gr_ctx *ctx);
 int eval_sync_start(gr_ctx *ctx, gr_err *err);
 
 void eval_api_register(http_router *r);
+/* Recurring problems, hot spots and governance topics (eval_topics.c). */
+void eval_topics_api_register(http_router *r);
 /* `grassroots eval rebuild` */
 extern const char eval_cli_help[];
 int eval_cli(gr_ctx *ctx, int argc, char **argv);

@@ -5,6 +5,7 @@
  * their subtree.
  */
 #include "eval/eval.h"
+#include "eval/eval_http.h"
 #include "base/buf.h"
 #include "base/calendar.h"
 #include "base/csv.h"
@@ -16,147 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Today's local (Asia/Shanghai) date as YYYYMMDD. */
-static int64_t today(void)
-{
-    time_t t = (time_t)(time_now_ms() / 1000 + 8 * 3600);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : d[m - 1];
-}
-
-/* A strict "YYYY-MM" as YYYYMM. */
-static int month_parse(const char *s, int *out)
-{
-    int y, m;
-    char tail;
-
-    if (!s || strlen(s) != 7 || s[4] != '-' || sscanf(s, "%4d-%2d%c", &y, &m, &tail) != 2 ||
-        y < 1900 || y > 9999 || m < 1 || m > 12)
-        return GR_EINVAL;
-    *out = y * 100 + m;
-    return 0;
-}
-
-static int date_arg(http_req *req, const char *name, int64_t def, int64_t *out)
-{
-    const char *s = http_query(req, name);
-    int y, m, d;
-
-    if (!s) {
-        *out = def;
-        return 0;
-    }
-    if (calendar_date_parse(s, &y, &m, &d))
-        return err_set(&req->err, GR_EINVAL, name, "must be a date YYYY-MM-DD");
-    *out = (int64_t)y * 10000 + m * 100 + d;
-    return 0;
-}
-
-/* from..to, local days: this month up to today unless given. */
-static int period_arg(http_req *req, int64_t *from, int64_t *to)
-{
-    int64_t now = today();
-    int rc = date_arg(req, "from", now / 100 * 100 + 1, from);
-
-    if (!rc)
-        rc = date_arg(req, "to", now, to);
-    if (!rc && *to < *from)
-        rc = err_set(&req->err, GR_EINVAL, "to", "is before from");
-    return rc;
-}
-
-static json_t *day_json(int64_t day)
-{
-    char s[16];
-
-    snprintf(s, sizeof(s), "%04d-%02d-%02d", (int)(day / 10000), (int)(day / 100 % 100),
-             (int)(day % 100));
-    return json_string(s);
-}
-
-/* The unit asked for: unit_id (an org unit, kind 0), department_id (kind
- * 1), or the caller's own unit; inside the caller's subtree. */
-struct target {
-    int kind;
-    int64_t id;
-    const char *col; /* the eval_facts column that holds it */
-    const char *name;
-};
-
-static int target_name(db_conn *c, http_req *req, struct target *t)
-{
-    db_stmt *st = db_prepare(c,
-                             t->kind ? "SELECT name FROM departments WHERE id = ?"
-                                     : "SELECT name FROM org_units WHERE id = ?",
-                             &req->err);
-    int rc;
-
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, t->id);
-    rc = db_step(st, &req->err);
-    if (rc == DB_ROW)
-        t->name = db_col_textdup(st, 0, req->arena);
-    db_done(st);
-    return rc < 0 ? rc : 0;
-}
-
-static int target_arg(http_req *req, db_conn *c, struct target *t)
-{
-    int64_t unit = 0, dept = 0, org = 0;
-    int rc = http_query_int(req, "unit_id", 1, INT64_MAX, 0, &unit);
-
-    memset(t, 0, sizeof(*t));
-    if (!rc)
-        rc = http_query_int(req, "department_id", 1, INT64_MAX, 0, &dept);
-    if (!rc && unit && dept)
-        rc = err_set(&req->err, GR_EINVAL, "department_id",
-                     "give unit_id or department_id, not both");
-    if (rc)
-        return rc;
-    if (dept) {
-        t->kind = 1;
-        t->id = dept;
-        t->col = "department_id";
-        rc = org_dept_unit(c, dept, &org, &req->err);
-        if (rc == GR_ENOTFOUND)
-            rc = err_set(&req->err, GR_EINVAL, "department_id", "no department %" PRId64, dept);
-    } else {
-        t->id = org = unit ? unit : req->who.scope_org_id;
-        if (!t->id)
-            return err_set(&req->err, GR_EFORBIDDEN, "",
-                           "your account has no place in the org tree (no scope)");
-        rc = org_unit_column(c, t->id, &t->col, &req->err);
-        if (!rc && !t->col)
-            rc = err_set(&req->err, GR_EINVAL, "unit_id", "no org unit %" PRId64, t->id);
-    }
-    if (!rc)
-        rc = org_require_scope(req, org);
-    if (!rc)
-        rc = target_name(c, req, t);
-    return rc;
-}
-
-static json_t *target_json(const struct target *t)
-{
-    return json_pack("{s:s, s:I, s:s?}", "kind", t->kind ? "department" : "org_unit", "id",
-                     (json_int_t)t->id, "name", t->name);
-}
-
-static json_t *number_or_null(int has, double v)
-{
-    return has ? json_real(v) : json_null();
-}
 
 static json_t *indicators_json(const eval_config *cfg, const int64_t v[EC_N])
 {
@@ -170,7 +30,7 @@ static json_t *indicators_json(const eval_config *cfg, const int64_t v[EC_N])
         int has = eval_value(ind, v, &value, &num, &den);
         json_t *o =
             json_pack("{s:s, s:s, s:s, s:o, s:f}", "key", ind->key, "name", ind->name, "kind",
-                      kinds[ind->kind], "value", number_or_null(has, value), "numerator", num);
+                      kinds[ind->kind], "value", eval_number_or_null(has, value), "numerator", num);
         if (ind->kind != EVAL_COUNT)
             json_object_set_new(o, "denominator", json_real(den));
         if (ind->weight > 0)
@@ -190,19 +50,11 @@ static json_t *counters_json(const int64_t v[EC_N])
     return o;
 }
 
-static json_t *month_json(int64_t m)
-{
-    char s[16];
-
-    snprintf(s, sizeof(s), "%04d-%02d", (int)(m / 100), (int)(m % 100));
-    return json_string(s);
-}
-
 /* Which version of the definitions a number was computed by. */
 static json_t *config_ref(const eval_config *cfg)
 {
     return json_pack("{s:I, s:o}", "version", (json_int_t)cfg->version, "valid_from",
-                     month_json(cfg->valid_from));
+                     eval_month_json(cfg->valid_from));
 }
 
 static int handle_indicators(http_req *req)
@@ -210,26 +62,27 @@ static int handle_indicators(http_req *req)
     db_conn *c = db_reader(req->db);
     eval_config cfg = {0};
     int64_t from = 0, to = 0, v[EC_N];
-    struct target t;
+    eval_target t;
     double score = 0;
     json_t *o;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
-    rc = period_arg(req, &from, &to);
+    rc = eval_period_arg(req, &from, &to);
     if (!rc)
-        rc = target_arg(req, c, &t);
+        rc = eval_target_arg(req, c, &t);
     if (!rc)
         rc = eval_config_for(c, (int)(from / 100), &cfg, &req->err);
     if (!rc)
         rc = eval_sums(c, t.kind, t.id, from, to, v, &req->err);
     if (rc)
         goto out;
-    o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "unit", target_json(&t), "from", day_json(from),
-                  "to", day_json(to), "config", config_ref(&cfg), "counters", counters_json(v),
-                  "indicators", indicators_json(&cfg, v));
-    json_object_set_new(o, "composite", number_or_null(eval_composite(&cfg, v, &score), score));
+    o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "unit", eval_target_json(&t), "from",
+                  eval_day_json(from), "to", eval_day_json(to), "config", config_ref(&cfg),
+                  "counters", counters_json(v), "indicators", indicators_json(&cfg, v));
+    json_object_set_new(o, "composite",
+                        eval_number_or_null(eval_composite(&cfg, v, &score), score));
     rc = http_send_json(req, 200, o);
 out:
     eval_config_free(&cfg);
@@ -259,7 +112,7 @@ static json_t *values_json(const eval_config *cfg, const int64_t v[EC_N])
 
     for (i = 0; i < cfg->n; i++)
         json_object_set_new(values, cfg->ind[i].key,
-                            number_or_null(eval_value(&cfg->ind[i], v, &x, NULL, NULL), x));
+                            eval_number_or_null(eval_value(&cfg->ind[i], v, &x, NULL, NULL), x));
     return values;
 }
 
@@ -373,8 +226,8 @@ static int handle_rankings(http_req *req)
     if (!c)
         return GR_EUNAVAIL;
     if (!http_query(req, "month"))
-        month = (int)(today() / 100);
-    else if (month_parse(http_query(req, "month"), &month))
+        month = (int)(eval_today() / 100);
+    else if (eval_month_parse(http_query(req, "month"), &month))
         return err_set(&req->err, GR_EINVAL, "month", "must be a month YYYY-MM");
     if (!level || (strcmp(level, "street") && strcmp(level, "community") && strcmp(level, "grid") &&
                    strcmp(level, "district") && strcmp(level, "department")))
@@ -385,9 +238,9 @@ static int handle_rankings(http_req *req)
                        "your account has no place in the org tree (no scope)");
     prev = month % 100 == 1 ? (month / 100 - 1) * 100 + 12 : month - 1;
     from = (int64_t)month * 100 + 1;
-    to = (int64_t)month * 100 + days_in_month(month / 100, month % 100);
+    to = (int64_t)month * 100 + eval_days_in_month(month / 100, month % 100);
     pfrom = (int64_t)prev * 100 + 1;
-    pto = (int64_t)prev * 100 + days_in_month(prev / 100, prev % 100);
+    pto = (int64_t)prev * 100 + eval_days_in_month(prev / 100, prev % 100);
     rc = eval_config_for(c, month, &cfg, &req->err);
     if (!rc)
         rc = eval_config_for(c, prev, &prev_cfg, &req->err);
@@ -419,18 +272,19 @@ static int handle_rankings(http_req *req)
     for (i = 0; i < n; i++) {
         json_t *o =
             json_pack("{s:I, s:s?, s:o, s:o, s:o, s:o}", "id", (json_int_t)u[i].id, "name",
-                      u[i].name, "composite", number_or_null(u[i].has, u[i].score), "rank",
+                      u[i].name, "composite", eval_number_or_null(u[i].has, u[i].score), "rank",
                       u[i].has ? json_integer((json_int_t)i + 1) : json_null(),
-                      "previous_composite", number_or_null(u[i].prev_has, u[i].prev_score),
+                      "previous_composite", eval_number_or_null(u[i].prev_has, u[i].prev_score),
                       "previous_rank", u[i].prev_rank ? json_integer(u[i].prev_rank) : json_null());
         json_object_set_new(
-            o, "change", number_or_null(u[i].has && u[i].prev_has, u[i].score - u[i].prev_score));
+            o, "change",
+            eval_number_or_null(u[i].has && u[i].prev_has, u[i].score - u[i].prev_score));
         json_object_set_new(o, "values", values_json(&cfg, u[i].v));
         json_array_append_new(items, o);
     }
     rc = http_send_json(req, 200,
                         json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "level", level, "month",
-                                  month_json(month), "indicators", legend_json(&cfg), "config",
+                                  eval_month_json(month), "indicators", legend_json(&cfg), "config",
                                   config_ref(&cfg), "previous_config", config_ref(&prev_cfg),
                                   "items", items));
 out:
@@ -564,11 +418,11 @@ static json_t *report_json(const eval_config *cfg, const struct ranked *u, size_
 
     for (k = 0; k < n; k++)
         json_array_append_new(
-            items,
-            json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
-                      u[k].kind ? "department" : "org_unit", "level", u[k].level, "id",
-                      (json_int_t)u[k].id, "name", u[k].name, "values", values_json(cfg, u[k].v),
-                      "composite", number_or_null(eval_composite(cfg, u[k].v, &score), score)));
+            items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
+                             u[k].kind ? "department" : "org_unit", "level", u[k].level, "id",
+                             (json_int_t)u[k].id, "name", u[k].name, "values",
+                             values_json(cfg, u[k].v), "composite",
+                             eval_number_or_null(eval_composite(cfg, u[k].v, &score), score)));
     return json_pack("{s:o, s:o}", "indicators", legend_json(cfg), "items", items);
 }
 
@@ -601,7 +455,7 @@ static int handle_report(http_req *req)
     if (!req->who.scope_org_id)
         return err_set(&req->err, GR_EFORBIDDEN, "",
                        "your account has no place in the org tree (no scope)");
-    rc = period_arg(req, &from, &to);
+    rc = eval_period_arg(req, &from, &to);
     if (!rc)
         rc = eval_config_for(c, (int)(from / 100), &cfg, &req->err);
     if (!rc)
@@ -617,8 +471,8 @@ static int handle_report(http_req *req)
     }
     if (format == REPORT_JSON) {
         json_t *o = report_json(&cfg, u, n);
-        json_object_set_new(o, "from", day_json(from));
-        json_object_set_new(o, "to", day_json(to));
+        json_object_set_new(o, "from", eval_day_json(from));
+        json_object_set_new(o, "to", eval_day_json(to));
         json_object_set_new(o, "config", config_ref(&cfg));
         rc = http_send_json(req, 200, o);
         goto out;
@@ -647,7 +501,7 @@ static int handle_cases(http_req *req)
     const char *counter = http_query(req, "counter");
     db_conn *c = db_reader(req->db);
     int64_t from = 0, to = 0, limit = 0, after = 0;
-    struct target t;
+    eval_target t;
     char sql[512];
     db_stmt *st;
     json_t *items;
@@ -658,9 +512,9 @@ static int handle_cases(http_req *req)
         return GR_EUNAVAIL;
     if (k < 0)
         return err_set(&req->err, GR_EINVAL, "counter", "must name a counter (docs/eval.md)");
-    rc = period_arg(req, &from, &to);
+    rc = eval_period_arg(req, &from, &to);
     if (!rc)
-        rc = target_arg(req, c, &t);
+        rc = eval_target_arg(req, c, &t);
     if (!rc)
         rc = http_page(req, 50, 500, &limit, &after);
     if (rc)
@@ -723,7 +577,7 @@ static int handle_configs(http_req *req)
     while ((rc = db_step(st, &req->err)) == DB_ROW)
         json_array_append_new(
             items, json_pack("{s:I, s:o, s:o, s:s?, s:o}", "version", (json_int_t)db_col_int(st, 0),
-                             "valid_from", month_json(db_col_int(st, 1)), "config",
+                             "valid_from", eval_month_json(db_col_int(st, 1)), "config",
                              json_loads(db_col_text(st, 2), 0, NULL), "note", db_col_text(st, 3),
                              "created_at", http_json_time(db_col_int(st, 4))));
     db_done(st);
@@ -784,9 +638,9 @@ static int handle_config_post(http_req *req)
     int rc;
 
     rc = http_read_body(req, fields, sizeof(fields) / sizeof(fields[0]), &body);
-    if (!rc && month_parse(jv_str(body, "valid_from"), &p.valid_from))
+    if (!rc && eval_month_parse(jv_str(body, "valid_from"), &p.valid_from))
         rc = err_set(&req->err, GR_EINVAL, "valid_from", "must be a month YYYY-MM");
-    if (!rc && p.valid_from < today() / 100)
+    if (!rc && p.valid_from < eval_today() / 100)
         rc = err_set(&req->err, GR_EINVAL, "valid_from",
                      "must be this month or later: past months keep their rules");
     if (!rc)
@@ -804,8 +658,8 @@ static int handle_config_post(http_req *req)
     if (!rc)
         rc = http_send_json(req, 201,
                             json_pack("{s:I, s:o, s:O, s:s?}", "version", (json_int_t)p.version,
-                                      "valid_from", month_json(p.valid_from), "config", cfg.json,
-                                      "note", p.note));
+                                      "valid_from", eval_month_json(p.valid_from), "config",
+                                      cfg.json, "note", p.note));
     eval_config_free(&cfg);
     json_decref(body);
     return rc;

@@ -229,12 +229,87 @@ static void test_configs(void **state)
     gr_client_free(&leader);
 }
 
+static void test_recurring_and_topics(void **state)
+{
+    gr_client leader, worker, dispatcher;
+    char body[1024], path[128];
+    int64_t district = gr_scope_of("leader"), owner, resident, case1, cat, topic;
+    gr_resp r;
+    json_t *o;
+
+    (void)state;
+    gr_login_demo(&leader, "leader");
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/recurring", &r), 200);
+    assert_true(json_is_array(json_object_get(r.json, "places")));
+    assert_true(json_is_array(json_object_get(r.json, "trends")));
+    assert_int_equal(gr_jint(r.json, "days"), 90);
+    gr_resp_free(&r);
+    gr_expect_problem(&leader, "GET", "/api/v1/eval/recurring?days=1", NULL, 400, "days");
+    gr_expect_problem(&leader, "GET", "/api/v1/eval/recurring?department_id=1", NULL, 400,
+                      "department_id");
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/hotspots?level=street&from=2000-01-01", &r),
+                     200);
+    assert_true(json_array_size(json_object_get(r.json, "items")) > 0);
+    assert_true(gr_jint(json_array_get(json_object_get(r.json, "items"), 0), "cases") > 0);
+    gr_resp_free(&r);
+    gr_expect_problem(&leader, "GET", "/api/v1/eval/hotspots?level=planet", NULL, 400, "level");
+
+    /* Adopting a topic: the leader names the cases, an owner and a plan. */
+    owner = gr_sql_int(&gr_srv, "SELECT id FROM users WHERE username = 'community_worker'");
+    resident = gr_sql_int(&gr_srv, "SELECT id FROM users WHERE username = 'resident'");
+    case1 = gr_sql_int(&gr_srv, "SELECT min(id) FROM cases WHERE lat IS NOT NULL");
+    cat = gr_sql_int(&gr_srv, "SELECT id FROM categories WHERE code = 'E0406'");
+#define TOPIC(source, owner_id, cases)                                                               \
+    snprintf(body, sizeof(body),                                                                     \
+             "{\"title\":\"小区门口反复占道经营\",\"source\":\"%s\",\"category_id\":%lld," \
+             "\"unit_id\":%lld,\"lat\":39.9,\"lon\":116.46,\"cases\":%s,\"owner_user_id\":%lld,"     \
+             "\"plan\":\"设置疏导点，联合执法\"}",                                                   \
+             source, (long long)cat, (long long)district, cases, (long long)(owner_id))
+    snprintf(path, sizeof(path), "[%lld]", (long long)case1);
+    TOPIC("gossip", owner, path);
+    gr_expect_problem(&leader, "POST", "/api/v1/eval/topics", body, 400, "source");
+    TOPIC("place", resident, path);
+    gr_expect_problem(&leader, "POST", "/api/v1/eval/topics", body, 400, "owner_user_id");
+    TOPIC("place", owner, "[99999999]");
+    gr_expect_problem(&leader, "POST", "/api/v1/eval/topics", body, 400, "cases");
+    TOPIC("place", owner, path);
+    gr_login_demo(&dispatcher, "dispatcher");
+    gr_expect_problem(&dispatcher, "POST", "/api/v1/eval/topics", body, 403, NULL);
+    o = gr_post(&leader, "/api/v1/eval/topics", body, 201);
+    topic = gr_jint(o, "id");
+    json_decref(o);
+    assert_true(topic > 0);
+
+    /* Its owner reports progress; a done topic is at 100. */
+    gr_login_demo(&worker, "community_worker");
+    snprintf(path, sizeof(path), "/api/v1/eval/topics/%lld/progress", (long long)topic);
+    gr_expect_problem(&worker, "POST", path, "{\"progress\":50,\"state\":\"done\",\"note\":\"x\"}",
+                      400, "progress");
+    gr_expect_problem(&dispatcher, "POST", path, "{\"progress\":50,\"note\":\"x\"}", 403, NULL);
+    o = gr_post(&worker, path, "{\"progress\":40,\"note\":\"疏导点已设置\"}", 200);
+    json_decref(o);
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/topics?state=open", &r), 200);
+    o = json_array_get(json_object_get(r.json, "items"), 0);
+    assert_int_equal(gr_jint(o, "id"), topic);
+    assert_int_equal(gr_jint(o, "progress"), 40);
+    assert_int_equal(gr_jint(o, "owner_user_id"), owner);
+    gr_resp_free(&r);
+    assert_int_equal(
+        gr_sql_int(&gr_srv, "SELECT count(*) FROM eval_topic_notes WHERE note = '疏导点已设置'"),
+        1);
+    gr_expect_problem(&leader, "GET", "/api/v1/eval/topics?state=maybe", NULL, 400, "state");
+    gr_client_free(&leader);
+    gr_client_free(&worker);
+    gr_client_free(&dispatcher);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_indicators),
         cmocka_unit_test(test_rankings_and_cases),
         cmocka_unit_test(test_configs),
+        cmocka_unit_test(test_recurring_and_topics),
     };
 
     return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);

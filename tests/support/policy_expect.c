@@ -61,6 +61,7 @@ const gr_expect_rule gr_expect_rules[] = {
     {"audit.read", "auditor admin"},
     {"eval.read", "leader shift_leader dispatcher community_worker auditor admin"},
     {"eval.write", "admin"},
+    {"eval.adopt", "leader admin"},
     {"basedata.read", "community_worker grid_inspector data_steward department_staff leader admin"},
     {"basedata.write", "community_worker grid_inspector data_steward admin"},
     {"basedata.reveal", "data_steward admin community_worker"},

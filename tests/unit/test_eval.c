@@ -556,12 +556,91 @@ static void test_periods(void **state)
     assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(DISTINCT month) FROM eval_monthly", 0), 3);
 }
 
+/* A synthetic report of category at (lat, lon) on a local day, in the
+ * grid of the fixture (its chain copied from case A). */
+static void synthetic(int64_t category, double lat, double lon, int64_t day, int reworks)
+{
+    static int seq;
+
+    gr_testdb_exec(ctx.db,
+                   "INSERT INTO cases (public_code, channel, category_id, title, description, lat, "
+                   "lon, city_id, district_id, street_id, community_id, grid_id, first_unit_id, "
+                   "state, reworks, created_at, updated_at) SELECT 'SYN%06d', 'web', %lld, '合成', "
+                   "'合成的历史', %.7f, %.7f, city_id, district_id, street_id, community_id, "
+                   "grid_id, first_unit_id, 'reported', %d, %lld, %lld FROM cases WHERE id = %lld",
+                   ++seq, (long long)category, lat, lon, reworks, (long long)noon(day),
+                   (long long)noon(day), (long long)case_a);
+}
+
+/* A uniform history raises nothing; a place where one category comes back
+ * and a category that rises are found, and nothing else. */
+static void test_recurring(void **state)
+{
+    int64_t uniform = gr_testdb_category(ctx.db, "C0101"),
+            place = gr_testdb_category(ctx.db, "C0102"),
+            rising = gr_testdb_category(ctx.db, "C0103"), day, n = 0;
+    eval_trend_rule rule = {30, 5, 1.5, 0.001};
+    eval_place *p = NULL;
+    eval_trend *t = NULL;
+    size_t np = 0, nt = 0;
+    gr_err err = {0};
+    int i;
+
+    (void)state;
+    assert_true(fabs(eval_poisson_tail(1, 1.0) - (1 - exp(-1.0))) < 1e-12);
+    assert_true(eval_poisson_tail(0, 5.0) == 1);
+    assert_true(eval_poisson_tail(12, 2.0) < 1e-5);
+    assert_int_equal(eval_day_add(20260301, -1), 20260228);
+    assert_int_equal(eval_day_add(20241231, 1), 20250101);
+    /* A year of one report a week, each somewhere else. */
+    for (i = 0, day = 20250701; day <= 20260630; day = eval_day_add(day, 7), i++)
+        synthetic(uniform, glat + 0.002 * (i % 20), glon + 0.002 * (i / 20), day, 0);
+    /* The same corner four times in June, one of them reworked. */
+    for (i = 0; i < 4; i++)
+        synthetic(place, glat, glon + 0.00001 * i, 20260610 + 5 * i, i == 2);
+    /* One report a fortnight, then twelve in June, each elsewhere. */
+    for (i = 0, day = 20250705; day < 20260601; day = eval_day_add(day, 14), i++)
+        synthetic(rising, glat - 0.002 * (i % 20), glon - 0.002 * (i / 20), day, 0);
+    for (i = 0; i < 12; i++)
+        synthetic(rising, glat - 0.003 * i, glon + 0.003 * i, 20260601 + 2 * i, 0);
+    assert_int_equal(eval_rebuild(&ctx, &n, &err), 0);
+
+    assert_int_equal(eval_recurring_places(gr_testdb_reader(ctx.db), "grid_id", grid,
+                                           noon(20260401), 3, &p, &np, &err),
+                     0);
+    assert_int_equal(np, 1);
+    assert_int_equal(p[0].category_id, place);
+    assert_int_equal(p[0].reports, 4);
+    assert_int_equal(p[0].reopened, 1);
+    assert_int_equal(p[0].ncases, 4);
+    free(p);
+
+    assert_int_equal(eval_rising_categories(gr_testdb_reader(ctx.db), "grid_id", grid, 20260630,
+                                            &rule, &t, &nt, &err),
+                     0);
+    assert_int_equal(nt, 1);
+    assert_int_equal(t[0].category_id, rising);
+    assert_int_equal(t[0].recent, 12);
+    assert_true(t[0].baseline >= 1 && t[0].baseline <= 3);
+    assert_int_equal(t[0].seasonal, 0);
+    assert_int_equal(t[0].windows, 3);
+    assert_true(t[0].p < 1e-5);
+    free(t);
+    /* A month earlier nothing had risen yet. */
+    assert_int_equal(eval_rising_categories(gr_testdb_reader(ctx.db), "grid_id", grid, 20260531,
+                                            &rule, &t, &nt, &err),
+                     0);
+    assert_int_equal(nt, 0);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_columns), cmocka_unit_test(test_worked_numbers),
         cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_facts),
         cmocka_unit_test(test_sync_sums),       cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_recurring),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

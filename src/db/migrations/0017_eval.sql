@@ -183,3 +183,41 @@ INSERT INTO eval_configs (version, valid_from, config, note, created_by, created
  },
  "composite": {"response_rate": 0.1, "resolution_rate": 0.5, "satisfaction_rate": 0.4}
 }', 'the defaults of docs/eval.md', NULL, 0);
+
+-- 从解决一件事到治理一类事: a recurring problem a leader adopted as a governance
+-- topic (docs/eval.md, "Recurring problems"): what it is about (a category,
+-- at a place or across a unit), the cases that showed it, who owns it, the
+-- plan, and its progress as notes.
+CREATE TABLE eval_topics (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 100),
+    -- 'place': the same category comes back at one place; 'trend': a
+    -- category rises across a unit against its baseline.
+    source TEXT NOT NULL CHECK (source = 'place' OR source = 'trend'),
+    category_id INTEGER NOT NULL REFERENCES categories (id),
+    unit_id INTEGER NOT NULL REFERENCES org_units (id),
+    lat REAL,
+    lon REAL,
+    -- JSON array of the case ids that showed it when it was adopted.
+    cases TEXT NOT NULL CHECK (json_valid(cases)),
+    owner_user_id INTEGER NOT NULL REFERENCES users (id),
+    plan TEXT NOT NULL CHECK (length(plan) BETWEEN 1 AND 4000),
+    progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state = 'open' OR state = 'done' OR state = 'dropped'),
+    created_by INTEGER NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    CHECK ((lat IS NULL) = (lon IS NULL))
+) STRICT;
+CREATE INDEX eval_topics_unit ON eval_topics (unit_id, state);
+
+CREATE TABLE eval_topic_notes (
+    id INTEGER PRIMARY KEY,
+    topic_id INTEGER NOT NULL REFERENCES eval_topics (id),
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    at INTEGER NOT NULL,
+    progress INTEGER NOT NULL CHECK (progress BETWEEN 0 AND 100),
+    state TEXT NOT NULL CHECK (state = 'open' OR state = 'done' OR state = 'dropped'),
+    note TEXT NOT NULL CHECK (length(note) BETWEEN 1 AND 4000)
+) STRICT;
+CREATE INDEX eval_topic_notes_topic ON eval_topic_notes (topic_id, id);
