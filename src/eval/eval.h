@@ -62,6 +62,21 @@ typedef struct eval_returner {
     int64_t returns, disputes;
 } eval_returner;
 
+/* The posts (岗位) that took part in a case: a person and the steps they
+ * took, each step counting its own counters under that person. */
+enum {
+    EVAL_POST_REPORT = 1u << 0,   /* reported it as an inspector */
+    EVAL_POST_ACCEPT = 1u << 1,   /* accepted or rejected it */
+    EVAL_POST_FILE = 1u << 2,     /* filed it */
+    EVAL_POST_DISPATCH = 1u << 3, /* dispatched it (or decided, or re-dispatched) */
+    EVAL_POST_HANDLE = 1u << 4,   /* signed, handled, returned, responded, extended */
+    EVAL_MAX_POSTS = 8
+};
+typedef struct eval_post {
+    int64_t user_id;
+    unsigned steps;
+} eval_post;
+
 /* What one case counts for. chain: city, district, street, community, grid.
  * department_id: the department handling it (dispatched last and not
  * returned since), or 0. */
@@ -74,6 +89,8 @@ typedef struct eval_facts {
     int64_t v[EC_N];
     eval_returner ret[EVAL_MAX_RETURNERS];
     int nret;
+    eval_post posts[EVAL_MAX_POSTS];
+    int nposts;
 } eval_facts;
 
 /* The counters a department counts of case f: everything for the
@@ -81,6 +98,8 @@ typedef struct eval_facts {
  * v receives the row for department i of f's list (i = -1: the handling
  * department); 0 when there is no such department. */
 int eval_facts_department(const eval_facts *f, int i, int64_t *dept, int64_t v[EC_N]);
+/* The counters post i of f counts (kind 2): those of the steps it took. */
+void eval_facts_post(const eval_facts *f, int i, int64_t v[EC_N]);
 
 /* The facts of case id from its row, events and steps (a reader or the
  * writer's connection). GR_ENOTFOUND for no such case. */
@@ -134,7 +153,8 @@ int eval_value(const eval_indicator *ind, const int64_t v[EC_N], double *value, 
  * indicator has no value. */
 int eval_composite(const eval_config *cfg, const int64_t v[EC_N], double *score);
 
-/* The sums of unit (kind 0: an org unit, 1: a department) over the local
+/* The sums of unit (kind 0: an org unit, 1: a department, 2: a post, by
+ * user id) over the local
  * days from..to (YYYYMMDD, inclusive): the whole months from the monthly
  * sums, the other days from the daily ones. */
 int eval_sums(db_conn *c, int kind, int64_t unit, int64_t from, int64_t to, int64_t v[EC_N],

@@ -164,9 +164,10 @@ static int ranked_cmp_prev(const void *x, const void *y)
 }
 
 enum { MAX_UNITS = 20000 };
+static const char *const kind_names[] = {"org_unit", "department", "post"};
 
-/* The org units (kind 0) of a level, or the departments (kind 1), inside
- * the caller's subtree; level NULL: all of them. */
+/* The org units (kind 0) of a level, the departments (kind 1) or the posts
+ * (kind 2: staff by user) inside the caller's subtree; level NULL: all. */
 static int scope_units(http_req *req, db_conn *c, const char *level, struct ranked **out, size_t *n)
 {
     db_stmt *st = db_prepare(
@@ -175,7 +176,11 @@ static int scope_units(http_req *req, db_conn *c, const char *level, struct rank
         "WHERE (?2 IS NULL OR u.kind = ?2) AND substr(u.path, 1, length(r.path)) = r.path "
         "UNION ALL SELECT 1, d.id, d.name, 'department' FROM departments d JOIN org_units u ON "
         "u.id = d.org_id JOIN org_units r ON r.id = ?1 WHERE (?2 IS NULL OR ?2 = 'department') "
-        "AND substr(u.path, 1, length(r.path)) = r.path ORDER BY 1, 2 LIMIT ?3",
+        "AND substr(u.path, 1, length(r.path)) = r.path "
+        "UNION ALL SELECT 2, p.id, p.display_name, 'post' FROM users p JOIN org_units u ON "
+        "u.id = p.scope_org_id JOIN org_units r ON r.id = ?1 WHERE (?2 IS NULL OR ?2 = 'post') "
+        "AND p.role != 'resident' AND substr(u.path, 1, length(r.path)) = r.path "
+        "ORDER BY 1, 2 LIMIT ?3",
         &req->err);
     size_t cap = 64;
     int rc;
@@ -229,10 +234,11 @@ static int handle_rankings(http_req *req)
         month = (int)(eval_today() / 100);
     else if (eval_month_parse(http_query(req, "month"), &month))
         return err_set(&req->err, GR_EINVAL, "month", "must be a month YYYY-MM");
-    if (!level || (strcmp(level, "street") && strcmp(level, "community") && strcmp(level, "grid") &&
-                   strcmp(level, "district") && strcmp(level, "department")))
+    if (!level ||
+        (strcmp(level, "street") && strcmp(level, "community") && strcmp(level, "grid") &&
+         strcmp(level, "district") && strcmp(level, "department") && strcmp(level, "post")))
         return err_set(&req->err, GR_EINVAL, "level",
-                       "must be district, street, community, grid or department");
+                       "must be district, street, community, grid, department or post");
     if (!req->who.scope_org_id)
         return err_set(&req->err, GR_EFORBIDDEN, "",
                        "your account has no place in the org tree (no scope)");
@@ -381,8 +387,7 @@ static void report_row(buf *b, const eval_config *cfg, int format, const struct 
     int i, has = eval_composite(cfg, u->v, &score);
 
     if (format == REPORT_CSV) {
-        buf_printf(b, "%s,%s,%lld,", u->kind ? "department" : "org_unit", u->level,
-                   (long long)u->id);
+        buf_printf(b, "%s,%s,%lld,", kind_names[u->kind], u->level, (long long)u->id);
         csv_field_to_buf(b, u->name, 1);
     } else {
         buf_puts(b, "<tr><th scope=\"row\">");
@@ -418,10 +423,9 @@ static json_t *report_json(const eval_config *cfg, const struct ranked *u, size_
 
     for (k = 0; k < n; k++)
         json_array_append_new(
-            items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
-                             u[k].kind ? "department" : "org_unit", "level", u[k].level, "id",
-                             (json_int_t)u[k].id, "name", u[k].name, "values",
-                             values_json(cfg, u[k].v), "composite",
+            items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind", kind_names[u[k].kind],
+                             "level", u[k].level, "id", (json_int_t)u[k].id, "name", u[k].name,
+                             "values", values_json(cfg, u[k].v), "composite",
                              eval_number_or_null(eval_composite(cfg, u[k].v, &score), score)));
     return json_pack("{s:o, s:o}", "indicators", legend_json(cfg), "items", items);
 }
@@ -449,9 +453,10 @@ static int handle_report(http_req *req)
     else
         return err_set(&req->err, GR_EINVAL, "format", "must be json, csv or html");
     if (level && strcmp(level, "city") && strcmp(level, "district") && strcmp(level, "street") &&
-        strcmp(level, "community") && strcmp(level, "grid") && strcmp(level, "department"))
+        strcmp(level, "community") && strcmp(level, "grid") && strcmp(level, "department") &&
+        strcmp(level, "post"))
         return err_set(&req->err, GR_EINVAL, "level",
-                       "must be city, district, street, community, grid or department");
+                       "must be city, district, street, community, grid, department or post");
     if (!req->who.scope_org_id)
         return err_set(&req->err, GR_EFORBIDDEN, "",
                        "your account has no place in the org tree (no scope)");
@@ -520,11 +525,16 @@ static int handle_cases(http_req *req)
     if (rc)
         return rc;
     /* Both names come from the fixed lists above, never from the request. */
+    /* A post's cases are those whose posts list names the person; what the
+     * post counts of them is in its sums (eval_facts_post). */
     snprintf(sql, sizeof(sql),
              "SELECT f.case_id, c.public_code, c.state, c.title, c.created_at, f.%s "
              "FROM eval_facts f JOIN cases c ON c.id = f.case_id WHERE f.day BETWEEN ?1 AND ?2 "
-             "AND f.%s = ?3 AND f.%s > 0 AND f.case_id > ?4 ORDER BY f.case_id LIMIT ?5",
-             eval_counter_names[k], t.col, eval_counter_names[k]);
+             "AND %s AND f.%s > 0 AND f.case_id > ?4 ORDER BY f.case_id LIMIT ?5",
+             eval_counter_names[k],
+             t.col ? arena_printf(req->arena, "f.%s = ?3", t.col)
+                   : "instr(';' || f.posts, ';' || ?3 || ':') > 0",
+             eval_counter_names[k]);
     st = db_prepare(c, sql, &req->err);
     if (!st)
         return GR_EINTERNAL;

@@ -138,10 +138,48 @@ static void seen_return(struct seen *s, eval_facts *f, const char *data)
     s->last_returner = i;
 }
 
+/* The step an action is part of, for the post that took it. */
+static unsigned post_step(const char *action)
+{
+    static const struct {
+        const char *action;
+        unsigned step;
+    } steps[] = {{"accept", EVAL_POST_ACCEPT},   {"reject", EVAL_POST_ACCEPT},
+                 {"file", EVAL_POST_FILE},       {"dispatch", EVAL_POST_DISPATCH},
+                 {"decide", EVAL_POST_DISPATCH}, {"review", EVAL_POST_DISPATCH},
+                 {"sign", EVAL_POST_HANDLE},     {"handle", EVAL_POST_HANDLE},
+                 {"return", EVAL_POST_HANDLE},   {"respond", EVAL_POST_HANDLE},
+                 {"extend", EVAL_POST_HANDLE}};
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (strcmp(steps[i].action, action) == 0)
+            return steps[i].step;
+    return 0;
+}
+
+static void seen_post(eval_facts *f, int64_t user, unsigned step)
+{
+    int i;
+
+    if (!user || !step)
+        return;
+    for (i = 0; i < f->nposts && f->posts[i].user_id != user; i++)
+        ;
+    if (i == f->nposts) {
+        if (f->nposts == EVAL_MAX_POSTS)
+            return;
+        f->posts[f->nposts++].user_id = user;
+    }
+    f->posts[i].steps |= step;
+}
+
 static int read_events(db_conn *c, int64_t id, struct seen *s, eval_facts *f, gr_err *err)
 {
-    db_stmt *st = db_prepare(
-        c, "SELECT action, to_state, at, data FROM case_events WHERE case_id = ? ORDER BY id", err);
+    db_stmt *st = db_prepare(c,
+                             "SELECT action, to_state, at, data, actor_user_id, actor_role FROM "
+                             "case_events WHERE case_id = ? ORDER BY id",
+                             err);
     int rc;
 
     if (!st)
@@ -163,6 +201,12 @@ static int read_events(db_conn *c, int64_t id, struct seen *s, eval_facts *f, gr
             if (s->last_returner >= 0)
                 f->ret[s->last_returner].disputes++;
         }
+        /* An inspector's own report is their post's (上报, 有效上报). */
+        if (strcmp(action, "report") == 0 && db_col_text(st, 5) &&
+            strcmp(db_col_text(st, 5), "grid_inspector") == 0)
+            seen_post(f, db_col_int(st, 4), EVAL_POST_REPORT);
+        else
+            seen_post(f, db_col_int(st, 4), post_step(action));
         if (strcmp(action, "respond") == 0 && !s->first_respond_at)
             s->first_respond_at = db_col_int(st, 2);
         /* The last rating is the reporter's answer (an unsatisfied one may
@@ -243,6 +287,7 @@ int eval_facts_compute(db_conn *c, int64_t id, eval_facts *f, gr_err *err)
     if (state == CS_MERGED) {
         f->department_id = 0;
         f->nret = 0;
+        f->nposts = 0;
         return 0;
     }
     v[EC_ACCEPTED] = s.accepted;
@@ -304,4 +349,37 @@ int eval_facts_department(const eval_facts *f, int i, int64_t *dept, int64_t v[E
     v[EC_RETURNS] = f->ret[i].returns;
     v[EC_DISPUTES] = f->ret[i].disputes;
     return 1;
+}
+
+void eval_facts_post(const eval_facts *f, int i, int64_t v[EC_N])
+{
+    static const struct {
+        unsigned step;
+        int counters[12];
+    } by_step[] = {
+        {EVAL_POST_REPORT, {EC_REPORTED, EC_FILED, -1}},
+        {EVAL_POST_ACCEPT, {EC_REPORTED, EC_ACCEPTED, EC_REJECTED, -1}},
+        {EVAL_POST_FILE, {EC_FILED, EC_FILED_ON_TIME, -1}},
+        {EVAL_POST_DISPATCH,
+         {EC_DISPATCHED, EC_DISPATCHED_ON_TIME, EC_DISPATCHED_OK, EC_RETURNS, -1}},
+        {EVAL_POST_HANDLE,
+         {EC_TO_HANDLE, EC_HANDLED, EC_HANDLED_ON_TIME, EC_OVERDUE_PENDING, EC_EXTENDED,
+          EC_REWORKED, EC_HANDLE_MS, EC_HANDLE_TIMED, EC_CALLBACKS, EC_CONTACTED, EC_RESOLVED, -1}},
+    };
+    size_t k;
+    int j;
+
+    memset(v, 0, sizeof(f->v));
+    for (k = 0; k < sizeof(by_step) / sizeof(by_step[0]); k++) {
+        if (!(f->posts[i].steps & by_step[k].step))
+            continue;
+        for (j = 0; j < 12 && by_step[k].counters[j] >= 0; j++)
+            v[by_step[k].counters[j]] = f->v[by_step[k].counters[j]];
+        /* The handler is rated with the case. */
+        if (by_step[k].step == EVAL_POST_HANDLE) {
+            v[EC_SATISFIED] = f->v[EC_SATISFIED];
+            v[EC_BASICALLY_SATISFIED] = f->v[EC_BASICALLY_SATISFIED];
+            v[EC_UNSATISFIED] = f->v[EC_UNSATISFIED];
+        }
+    }
 }

@@ -78,10 +78,10 @@ json_t *eval_day_json(int64_t day)
 
 static int target_name(db_conn *c, http_req *req, eval_target *t)
 {
-    db_stmt *st = db_prepare(c,
-                             t->kind ? "SELECT name FROM departments WHERE id = ?"
-                                     : "SELECT name FROM org_units WHERE id = ?",
-                             &req->err);
+    static const char *const sql[] = {"SELECT name FROM org_units WHERE id = ?",
+                                      "SELECT name FROM departments WHERE id = ?",
+                                      "SELECT display_name FROM users WHERE id = ?"};
+    db_stmt *st = db_prepare(c, sql[t->kind], &req->err);
     int rc;
 
     if (!st)
@@ -96,18 +96,31 @@ static int target_name(db_conn *c, http_req *req, eval_target *t)
 
 int eval_target_arg(http_req *req, db_conn *c, eval_target *t)
 {
-    int64_t unit = 0, dept = 0, org = 0;
+    int64_t unit = 0, dept = 0, user = 0, org = 0;
     int rc = http_query_int(req, "unit_id", 1, INT64_MAX, 0, &unit);
 
     memset(t, 0, sizeof(*t));
     if (!rc)
         rc = http_query_int(req, "department_id", 1, INT64_MAX, 0, &dept);
-    if (!rc && unit && dept)
-        rc = err_set(&req->err, GR_EINVAL, "department_id",
-                     "give unit_id or department_id, not both");
+    if (!rc)
+        rc = http_query_int(req, "user_id", 1, INT64_MAX, 0, &user);
+    if (!rc && (!!unit + !!dept + !!user) > 1)
+        rc = err_set(&req->err, GR_EINVAL, user ? "user_id" : "department_id",
+                     "give one of unit_id, department_id and user_id");
     if (rc)
         return rc;
-    if (dept) {
+    if (user) {
+        /* A post: a member of staff whose own unit lies in the caller's
+         * subtree (or the caller themself). */
+        t->kind = 2;
+        t->id = user;
+        rc = db_query_int(c, "SELECT scope_org_id FROM users WHERE id = ? AND role != 'resident'",
+                          user, 0, &org, &req->err);
+        if (!rc && !org)
+            rc = err_set(&req->err, GR_EINVAL, "user_id", "no member of staff %" PRId64, user);
+        if (!rc && user == req->who.user_id)
+            return target_name(c, req, t);
+    } else if (dept) {
         t->kind = 1;
         t->id = dept;
         t->col = "department_id";
@@ -132,8 +145,10 @@ int eval_target_arg(http_req *req, db_conn *c, eval_target *t)
 
 json_t *eval_target_json(const eval_target *t)
 {
-    return json_pack("{s:s, s:I, s:s?}", "kind", t->kind ? "department" : "org_unit", "id",
-                     (json_int_t)t->id, "name", t->name);
+    static const char *const kinds[] = {"org_unit", "department", "post"};
+
+    return json_pack("{s:s, s:I, s:s?}", "kind", kinds[t->kind], "id", (json_int_t)t->id, "name",
+                     t->name);
 }
 
 json_t *eval_number_or_null(int has, double v)

@@ -8,11 +8,12 @@
 #include "eval/eval.h"
 
 /* The unit asked for: unit_id (an org unit, kind 0), department_id (kind
- * 1), or the caller's own unit; always inside the caller's subtree. */
+ * 1), user_id (a post, kind 2), or the caller's own unit; always inside the
+ * caller's subtree. */
 typedef struct eval_target {
     int kind;
     int64_t id;
-    const char *col; /* the column of cases and eval_facts that holds it */
+    const char *col; /* the column of cases and eval_facts that holds it; NULL for a post */
     const char *name;
 } eval_target;
 

@@ -74,15 +74,16 @@ static void sql_build(void)
         unit_sql[t] = one.data;
         all_sql[t] = all.data;
     }
-    buf_puts(&put, "INSERT OR REPLACE INTO eval_facts (case_id, day, category_id, city_id, "
-                   "district_id, street_id, community_id, grid_id, department_id, returned_by, ");
+    buf_puts(&put,
+             "INSERT OR REPLACE INTO eval_facts (case_id, day, category_id, city_id, "
+             "district_id, street_id, community_id, grid_id, department_id, returned_by, posts, ");
     counters_list(&put, L_NAMES);
-    buf_puts(&put, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    buf_puts(&put, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
     for (i = 0; i < EC_N; i++)
         buf_puts(&put, ", ?");
     buf_puts(&put, ")");
     buf_puts(&get, "SELECT day, category_id, city_id, district_id, street_id, community_id, "
-                   "grid_id, department_id, returned_by, ");
+                   "grid_id, department_id, returned_by, posts, ");
     counters_list(&get, L_NAMES);
     buf_puts(&get, " FROM eval_facts WHERE case_id = ?");
     facts_put_sql = put.data;
@@ -131,7 +132,7 @@ static int delta_push(deltas *ds, int64_t day, int kind, int64_t unit, const int
 
 /* What f adds (sign 1) or takes away (-1) under each unit it counts in:
  * every unit of its chain (kind 0), the department handling it and those
- * that returned it (kind 1). */
+ * that returned it (kind 1), the posts that took part (kind 2). */
 static int deltas_add(deltas *ds, const eval_facts *f, int sign)
 {
     int64_t v[EC_N], dept;
@@ -143,6 +144,10 @@ static int deltas_add(deltas *ds, const eval_facts *f, int sign)
     for (i = -1; i < f->nret && !rc; i++)
         if (eval_facts_department(f, i, &dept, v))
             rc = delta_push(ds, f->day, 1, dept, v, sign);
+    for (i = 0; i < f->nposts && !rc; i++) {
+        eval_facts_post(f, i, v);
+        rc = delta_push(ds, f->day, 2, f->posts[i].user_id, v, sign);
+    }
     return rc;
 }
 
@@ -229,6 +234,36 @@ static void returners_parse(const char *s, eval_facts *f)
     }
 }
 
+/* eval_facts.posts: "user:steps" joined by ";". */
+static void posts_parse(const char *s, eval_facts *f)
+{
+    long long u;
+    unsigned steps;
+    int used;
+
+    f->nposts = 0;
+    while (s && *s && f->nposts < EVAL_MAX_POSTS &&
+           sscanf(s, "%lld:%u%n", &u, &steps, &used) == 2) {
+        f->posts[f->nposts].user_id = u;
+        f->posts[f->nposts++].steps = steps;
+        s += used;
+        if (*s == ';')
+            s++;
+    }
+}
+
+static const char *posts_text(const eval_facts *f, char *out, size_t len)
+{
+    size_t at = 0;
+    int i;
+
+    out[0] = '\0';
+    for (i = 0; i < f->nposts && at < len; i++)
+        at += (size_t)snprintf(out + at, len - at, "%s%lld:%u", i ? ";" : "",
+                               (long long)f->posts[i].user_id, f->posts[i].steps);
+    return f->nposts ? out : NULL;
+}
+
 static const char *returners_text(const eval_facts *f, char *out, size_t len)
 {
     size_t at = 0;
@@ -263,8 +298,9 @@ static int facts_get(db_conn *c, int64_t id, eval_facts *f, int *found, gr_err *
             f->chain[i] = db_col_int(st, 2 + i);
         f->department_id = db_col_int(st, 7);
         returners_parse(db_col_text(st, 8), f);
+        posts_parse(db_col_text(st, 9), f);
         for (i = 0; i < EC_N; i++)
-            f->v[i] = db_col_int(st, 9 + i);
+            f->v[i] = db_col_int(st, 10 + i);
         rc = 0;
     }
     db_done(st);
@@ -286,8 +322,9 @@ static int facts_put(db_conn *c, const eval_facts *f, gr_err *err)
         db_bind_int_or_null(st, 4 + i, f->chain[i]);
     db_bind_int_or_null(st, 9, f->department_id);
     db_bind_text(st, 10, returners_text(f, text, sizeof(text)));
+    db_bind_text(st, 11, posts_text(f, text, sizeof(text)));
     for (i = 0; i < EC_N; i++)
-        db_bind_int(st, 11 + i, f->v[i]);
+        db_bind_int(st, 12 + i, f->v[i]);
     rc = db_run(st, err);
     db_done(st);
     return rc;

@@ -38,7 +38,7 @@ static int handle_recurring(http_req *req)
     if (!rc)
         rc = eval_target_arg(req, c, &t);
     if (!rc && t.kind)
-        rc = err_set(&req->err, GR_EINVAL, "department_id",
+        rc = err_set(&req->err, GR_EINVAL, t.kind == 1 ? "department_id" : "user_id",
                      "recurring problems are found by place: give unit_id");
     if (rc)
         return rc;
@@ -109,7 +109,8 @@ static int handle_hotspots(http_req *req)
     if (!rc)
         rc = eval_target_arg(req, c, &t);
     if (!rc && t.kind)
-        rc = err_set(&req->err, GR_EINVAL, "department_id", "hot spots are by place: give unit_id");
+        rc = err_set(&req->err, GR_EINVAL, t.kind == 1 ? "department_id" : "user_id",
+                     "hot spots are by place: give unit_id");
     if (rc)
         return rc;
     /* Both column names come from the fixed lists, never from the request.

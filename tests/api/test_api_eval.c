@@ -135,6 +135,21 @@ static void test_rankings_and_cases(void **state)
     assert_true(json_array_size(json_object_get(r.json, "items")) > 0);
     gr_resp_free(&r);
     gr_expect_problem(&leader, "GET", "/api/v1/eval/rankings?level=planet", NULL, 400, "level");
+    /* Posts: a member of staff, ranked among the posts of the district. */
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/rankings?level=post", &r), 200);
+    assert_int_equal((int64_t)json_array_size(json_object_get(r.json, "items")),
+                     gr_sql_int(&gr_srv, "SELECT count(*) FROM users u JOIN org_units o ON o.id = "
+                                         "u.scope_org_id WHERE u.role != 'resident'"));
+    gr_resp_free(&r);
+    snprintf(
+        path, sizeof(path), "/api/v1/eval/indicators?from=2000-01-01&user_id=%lld",
+        (long long)gr_sql_int(&gr_srv, "SELECT id FROM users WHERE username = 'department_staff'"));
+    assert_int_equal(gr_get(&leader, path, &r), 200);
+    assert_string_equal(gr_jstr(json_object_get(r.json, "unit"), "kind"), "post");
+    gr_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/eval/indicators?user_id=%lld",
+             (long long)gr_sql_int(&gr_srv, "SELECT id FROM users WHERE username = 'resident'"));
+    gr_expect_problem(&leader, "GET", path, NULL, 400, "user_id");
     gr_expect_problem(&leader, "GET", "/api/v1/eval/rankings?level=street&month=2026-13", NULL, 400,
                       "month");
 

@@ -100,7 +100,7 @@ static double value_of(const eval_config *cfg, const char *key, const int64_t v[
 static void test_counter_columns(void **state)
 {
     static const char *const tables[] = {"eval_facts", "eval_daily"};
-    static const int first[] = {10, 3}; /* the columns before the counters */
+    static const int first[] = {11, 3}; /* the columns before the counters */
     char sql[128];
     size_t t;
     int i;
@@ -456,6 +456,27 @@ static void test_sync_sums(void **state)
     assert_int_equal(w[EC_RETURNS], 1);
     assert_int_equal(w[EC_DISPUTES], 1);
     assert_int_equal(w[EC_DISPATCHED] + w[EC_CLOSED], 0);
+
+    /* Posts: each person counts the steps they took. */
+    sums(2, actors[ACCEPTOR].user_id, w);
+    assert_int_equal(w[EC_REPORTED], 4); /* A B C accepted, E rejected; D merged away */
+    assert_int_equal(w[EC_ACCEPTED], 3);
+    assert_int_equal(w[EC_REJECTED], 1);
+    assert_int_equal(w[EC_HANDLED] + w[EC_DISPATCHED], 0);
+    sums(2, actors[DISPATCHER].user_id, w);
+    assert_int_equal(w[EC_DISPATCHED], 3);
+    assert_int_equal(w[EC_DISPATCHED_OK], 2);
+    assert_int_equal(w[EC_ACCEPTED], 0);
+    sums(2, actors[DEPT].user_id, w);
+    assert_int_equal(w[EC_TO_HANDLE], 3);
+    assert_int_equal(w[EC_HANDLED], 2);
+    assert_int_equal(w[EC_OVERDUE_PENDING], 1);
+    assert_int_equal(w[EC_CALLBACKS], 2);
+    assert_int_equal(w[EC_SATISFIED], 1);
+    assert_int_equal(w[EC_FILED], 0);
+    sums(2, actors[INSPECTOR].user_id, w);
+    assert_int_equal(w[EC_REPORTED], 1); /* F, their own report */
+    assert_int_equal(w[EC_FILED], 1);
 
     /* C moves on: the sums take the difference, nothing is counted twice. */
     DO(DEPT, case_c, "handle", "已清理");

@@ -23,6 +23,10 @@ CREATE TABLE eval_facts (
     -- The departments that returned it: "dept:returns:disputes" joined by
     -- ";" (their eval_daily rows count those); NULL: none.
     returned_by TEXT,
+    -- The posts that took part: "user:steps" joined by ";" (steps: the
+    -- EVAL_POST_ bits of src/eval/eval.h); their eval_daily rows (kind 2)
+    -- count the counters of those steps.
+    posts TEXT,
     reported INTEGER NOT NULL DEFAULT 0,
     accepted INTEGER NOT NULL DEFAULT 0,
     rejected INTEGER NOT NULL DEFAULT 0,
@@ -55,12 +59,12 @@ CREATE TABLE eval_facts (
 CREATE INDEX eval_facts_day ON eval_facts (day);
 
 -- The daily sums of eval_facts for every org unit of a case's chain (kind
--- 0) and for its department (kind 1): the indicators of any unit and any
+-- 0), for its department (kind 1) and for its posts (kind 2, by user id): the indicators of any unit and any
 -- period add up a few rows a day, not the cases. Kept by the sync, which
 -- adds the difference a case's new facts make. Keyed by unit (one unit's
 -- period is one range); the day index serves every unit at once.
 CREATE TABLE eval_daily (
-    kind INTEGER NOT NULL CHECK (kind = 0 OR kind = 1),
+    kind INTEGER NOT NULL CHECK (kind = 0 OR kind = 1 OR kind = 2),
     unit_id INTEGER NOT NULL,
     day INTEGER NOT NULL,
     reported INTEGER NOT NULL DEFAULT 0,
@@ -99,7 +103,7 @@ CREATE INDEX eval_daily_day ON eval_daily (day);
 -- rows a unit, not 365 (the days of a period's first and last month that
 -- are not whole come from eval_daily).
 CREATE TABLE eval_monthly (
-    kind INTEGER NOT NULL CHECK (kind = 0 OR kind = 1),
+    kind INTEGER NOT NULL CHECK (kind = 0 OR kind = 1 OR kind = 2),
     unit_id INTEGER NOT NULL,
     month INTEGER NOT NULL,
     reported INTEGER NOT NULL DEFAULT 0,
