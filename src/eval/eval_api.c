@@ -501,6 +501,14 @@ out:
 
 /* ---- drill-down: the cases behind a number ---- */
 
+static json_t *case_row(db_stmt *st)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)db_col_int(st, 0),
+                     "public_code", db_col_text(st, 1), "state", db_col_text(st, 2), "title",
+                     db_col_text(st, 3), "created_at", http_json_time(db_col_int(st, 4)), "count",
+                     (json_int_t)db_col_int(st, 5));
+}
+
 static int handle_cases(http_req *req)
 {
     const char *counter = http_query(req, "counter");
@@ -509,9 +517,7 @@ static int handle_cases(http_req *req)
     eval_target t;
     char sql[512];
     db_stmt *st;
-    json_t *items;
-    int64_t last = 0;
-    int k = eval_counter_parse(counter), rc, more = 0, n = 0;
+    int k = eval_counter_parse(counter), rc;
 
     if (!c)
         return GR_EUNAVAIL;
@@ -543,37 +549,23 @@ static int handle_cases(http_req *req)
     db_bind_int(st, 3, t.id);
     db_bind_int(st, 4, after);
     db_bind_int(st, 5, limit + 1);
-    items = json_array();
-    while ((rc = db_step(st, &req->err)) == DB_ROW) {
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        last = db_col_int(st, 0);
-        json_array_append_new(items,
-                              json_pack("{s:I, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)last,
-                                        "public_code", db_col_text(st, 1), "state",
-                                        db_col_text(st, 2), "title", db_col_text(st, 3),
-                                        "created_at", http_json_time(db_col_int(st, 4)), "count",
-                                        (json_int_t)db_col_int(st, 5)));
-        n++;
-    }
-    db_done(st);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    return http_send_page(req, items, more, last);
+    return eval_send_rows(req, st, limit, case_row);
 }
 
 /* ---- configuration versions ---- */
+
+static json_t *config_row(db_stmt *st)
+{
+    return json_pack("{s:I, s:o, s:o, s:s?, s:o}", "version", (json_int_t)db_col_int(st, 0),
+                     "valid_from", eval_month_json(db_col_int(st, 1)), "config",
+                     json_loads(db_col_text(st, 2), 0, NULL), "note", db_col_text(st, 3),
+                     "created_at", http_json_time(db_col_int(st, 4)));
+}
 
 static int handle_configs(http_req *req)
 {
     db_conn *c = db_reader(req->db);
     db_stmt *st;
-    json_t *items;
-    int rc;
 
     if (!c)
         return GR_EUNAVAIL;
@@ -581,21 +573,8 @@ static int handle_configs(http_req *req)
                     "SELECT version, valid_from, config, note, created_at FROM eval_configs "
                     "ORDER BY version",
                     &req->err);
-    if (!st)
-        return GR_EINTERNAL;
-    items = json_array();
-    while ((rc = db_step(st, &req->err)) == DB_ROW)
-        json_array_append_new(
-            items, json_pack("{s:I, s:o, s:o, s:s?, s:o}", "version", (json_int_t)db_col_int(st, 0),
-                             "valid_from", eval_month_json(db_col_int(st, 1)), "config",
-                             json_loads(db_col_text(st, 2), 0, NULL), "note", db_col_text(st, 3),
-                             "created_at", http_json_time(db_col_int(st, 4))));
-    db_done(st);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    return http_send_page(req, items, 0, 0);
+    /* A version a month at the most: all of them, one page. */
+    return st ? eval_send_rows(req, st, INT64_MAX, config_row) : GR_EINTERNAL;
 }
 
 struct config_put {

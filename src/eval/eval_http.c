@@ -163,3 +163,26 @@ json_t *eval_month_json(int64_t m)
     snprintf(s, sizeof(s), "%04d-%02d", (int)(m / 100), (int)(m % 100));
     return json_string(s);
 }
+
+int eval_send_rows(http_req *req, db_stmt *st, int64_t limit, json_t *(*row)(db_stmt *st))
+{
+    json_t *items = json_array();
+    int64_t last = 0, n = 0;
+    int rc, more = 0;
+
+    while ((rc = db_step(st, &req->err)) == DB_ROW) {
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        last = db_col_int(st, 0);
+        json_array_append_new(items, row(st));
+        n++;
+    }
+    db_done(st);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    return http_send_page(req, items, more, last);
+}

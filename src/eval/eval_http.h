@@ -34,4 +34,8 @@ json_t *eval_month_json(int64_t month);
 /* A number, or null when has is 0. */
 json_t *eval_number_or_null(int has, double v);
 
+/* Steps st (its first column the id) and sends its rows made by row as a
+ * page of at most limit items (st was asked for limit + 1); finishes st. */
+int eval_send_rows(http_req *req, db_stmt *st, int64_t limit, json_t *(*row)(db_stmt *st));
+
 #endif

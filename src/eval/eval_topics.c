@@ -173,10 +173,9 @@ static int handle_topics(http_req *req)
 {
     const char *state = http_query(req, "state");
     db_conn *c = db_reader(req->db);
-    int64_t limit = 0, after = 0, last = 0;
-    json_t *items;
+    int64_t limit = 0, after = 0;
     db_stmt *st;
-    int rc, more = 0, n = 0;
+    int rc;
 
     if (!c)
         return GR_EUNAVAIL;
@@ -199,22 +198,7 @@ static int handle_topics(http_req *req)
     db_bind_text(st, 2, state);
     db_bind_int(st, 3, after);
     db_bind_int(st, 4, limit + 1);
-    items = json_array();
-    while ((rc = db_step(st, &req->err)) == DB_ROW) {
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        last = db_col_int(st, 0);
-        json_array_append_new(items, topic_json(st));
-        n++;
-    }
-    db_done(st);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    return http_send_page(req, items, more, last);
+    return eval_send_rows(req, st, limit, topic_json);
 }
 
 struct topic_new {
