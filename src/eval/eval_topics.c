@@ -303,24 +303,26 @@ static int handle_topic_post(http_req *req)
         rc = err_set(&req->err, GR_EINVAL, "source", "must be place or trend");
     else if (!t.has_point && strcmp(t.source, "place") == 0)
         rc = err_set(&req->err, GR_EINVAL, "lat", "a place topic needs lat and lon");
-    if (!rc &&
-        db_query_int(c, "SELECT count(*) FROM categories WHERE id = ?", t.category_id, 0, &found,
-                     &req->err) == 0 &&
-        !found)
+    if (!rc)
+        rc = db_query_int(c, "SELECT count(*) FROM categories WHERE id = ?", t.category_id, 0,
+                          &found, &req->err);
+    if (!rc && !found)
         rc = err_set(&req->err, GR_EINVAL, "category_id", "no category %" PRId64, t.category_id);
-    if (!rc &&
-        db_query_int(c, "SELECT count(*) FROM org_units WHERE id = ?", t.unit_id, 0, &found,
-                     &req->err) == 0 &&
-        !found)
+    if (!rc)
+        rc = db_query_int(c, "SELECT count(*) FROM org_units WHERE id = ?", t.unit_id, 0, &found,
+                          &req->err);
+    if (!rc && !found)
         rc = err_set(&req->err, GR_EINVAL, "unit_id", "no org unit %" PRId64, t.unit_id);
     if (!rc)
         rc = org_require_scope(req, t.unit_id);
-    /* The owner is a member of staff who works inside the topic's unit. */
+    /* The owner is a member of staff who works inside the topic's unit (or
+     * above it). */
+    if (!rc)
+        rc = db_query_int(c,
+                          "SELECT scope_org_id FROM users WHERE id = ? AND status = 'active' "
+                          "AND role != 'resident'",
+                          t.owner, 0, &found, &req->err);
     if (!rc &&
-        db_query_int(c,
-                     "SELECT scope_org_id FROM users WHERE id = ? AND status = 'active' "
-                     "AND role != 'resident'",
-                     t.owner, 0, &found, &req->err) == 0 &&
         (!found || !(org_is_within(c, found, t.unit_id) || org_is_within(c, t.unit_id, found))))
         rc = err_set(&req->err, GR_EINVAL, "owner_user_id",
                      "must be an active member of staff working in unit %" PRId64, t.unit_id);
