@@ -132,8 +132,8 @@ static int point_in(http_req *req, json_t *body, int required, double *lat, doub
     const char *crs_name = jv_str(body, "crs");
     geo_crs crs = GEO_CRS_WGS84;
 
-    if (crs_name && geo_crs_parse(crs_name, &crs))
-        return err_set(&req->err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+    if (geo_crs_arg(crs_name, &crs, &req->err))
+        return GR_EINVAL;
     if (!jlat != !jlon)
         return err_set(&req->err, GR_EINVAL, jlat ? "lon" : "lat", "is required with %s",
                        jlat ? "lat" : "lon");

@@ -35,14 +35,6 @@ void bd_area_free(bd_area *a)
     a->geo = NULL;
 }
 
-static int crs_of(const char *name, geo_crs *crs, gr_err *err)
-{
-    *crs = GEO_CRS_WGS84;
-    if (name && geo_crs_parse(name, crs))
-        return err_set(err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
-    return 0;
-}
-
 /* Converts every [lon, lat] position under v to WGS-84 in place; what is not
  * a position is left for the validator to refuse. */
 static void coords_to_wgs84(json_t *v, geo_crs crs, int depth)
@@ -78,7 +70,7 @@ int bd_area_parse_polygon(const char *text, size_t len, const char *crs_name, co
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = crs_of(crs_name, &crs, err)) != 0)
+    if ((rc = geo_crs_arg(crs_name, &crs, err)) != 0)
         goto out;
     if (crs != GEO_CRS_WGS84 && text &&
         (root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
@@ -153,7 +145,7 @@ int bd_area_parse_near(const char *near, const char *radius, const char *crs_nam
     geo_crs crs;
 
     memset(out, 0, sizeof(*out));
-    if (crs_of(crs_name, &crs, err))
+    if (geo_crs_arg(crs_name, &crs, err))
         return GR_EINVAL;
     if (!near || !(comma = strchr(near, ',')) || number_of(near, (size_t)(comma - near), &lat) ||
         number_of(comma + 1, strlen(comma + 1), &lon))

@@ -184,8 +184,8 @@ static int area_from_body(http_req *req, db_conn *c, json_t *body, bd_area *a, c
     if (crs) {
         geo_crs k;
         double la, lo;
-        if (geo_crs_parse(crs, &k))
-            return err_set(&req->err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+        if (geo_crs_arg(crs, &k, &req->err))
+            return GR_EINVAL;
         geo_to_wgs84(k, json_number_value(lat), json_number_value(lon), &la, &lo);
         return bd_area_circle(la, lo, json_number_value(radius), a, &req->err);
     }

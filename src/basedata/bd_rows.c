@@ -93,8 +93,8 @@ static int building_row_in(const bd_import_row *row, const int *col, bd_building
     b->building = BV("building");
     b->use = BV("use");
     b->m.source = source_of(BV("source"));
-    if (BV("crs") && geo_crs_parse(BV("crs"), &crs))
-        return err_set(err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+    if (geo_crs_arg(BV("crs"), &crs, err))
+        return GR_EINVAL;
     rc = num(BV("lat"), "lat", &b->lat, err);
     if (!rc)
         rc = num(BV("lon"), "lon", &b->lon, err);

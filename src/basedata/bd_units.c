@@ -569,8 +569,8 @@ static int input_parse(const bd_unit_def *d, json_t *in, int text, struct input 
         if (strcmp(name, "crs") == 0) {
             const char *s = json_string_value(x);
 
-            if (s && s[0] && geo_crs_parse(s, &crs))
-                return err_set(err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+            if (geo_crs_arg(s && s[0] ? s : NULL, &crs, err))
+                return GR_EINVAL;
             continue;
         }
         if (!u || u->type == T_DERIVED || u->type == T_DERIVED_INT)

@@ -300,14 +300,6 @@ static int send_case(http_req *req, int status, int64_t id)
     return rc ? rc : http_send_json(req, status, o);
 }
 
-static int crs_arg(http_req *req, const char *s, geo_crs *crs)
-{
-    *crs = GEO_CRS_WGS84;
-    if (s && geo_crs_parse(s, crs))
-        return err_set(&req->err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
-    return 0;
-}
-
 /* The media ids of a body: an array of positive integers. */
 static int media_arg(http_req *req, json_t *body, int64_t **out, size_t *n)
 {
@@ -335,7 +327,7 @@ static int media_arg(http_req *req, json_t *body, int64_t **out, size_t *n)
 static int point_arg(http_req *req, json_t *body, int *has, double *lat, double *lon, geo_crs *crs)
 {
     json_t *jlat = json_object_get(body, "lat"), *jlon = json_object_get(body, "lon");
-    int rc = crs_arg(req, jv_str(body, "crs"), crs);
+    int rc = geo_crs_arg(jv_str(body, "crs"), crs, &req->err);
 
     *has = 0;
     if (rc)
@@ -569,7 +561,7 @@ static int handle_nearby(http_req *req)
     if (!rc)
         rc = geo_check_latlon(lat, lon, &req->err);
     if (!rc)
-        rc = crs_arg(req, http_query(req, "crs"), &crs);
+        rc = geo_crs_arg(http_query(req, "crs"), &crs, &req->err);
     if (!rc)
         rc = http_query_int(req, "category_id", 1, INT64_MAX, 0, &category);
     if (rc)

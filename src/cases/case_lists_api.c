@@ -122,8 +122,8 @@ static int place_arg(http_req *req, case_filter *f)
     double v[4];
     int rc = 0;
 
-    if (crs_s && geo_crs_parse(crs_s, &crs))
-        return err_set(&req->err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+    if (geo_crs_arg(crs_s, &crs, &req->err))
+        return GR_EINVAL;
     if (bbox) {
         rc = numbers_arg(req, "bbox", bbox, v, 4);
         if (!rc && (geo_check_latlon(v[1], v[0], &req->err) ||

@@ -46,6 +46,14 @@ int geo_crs_parse(const char *name, geo_crs *out)
     return GR_EINVAL;
 }
 
+int geo_crs_arg(const char *name, geo_crs *out, gr_err *err)
+{
+    *out = GEO_CRS_WGS84;
+    if (name && geo_crs_parse(name, out))
+        return err_set(err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+    return 0;
+}
+
 const char *geo_crs_name(geo_crs crs)
 {
     if ((int)crs < 0 || (size_t)crs >= sizeof(crs_names) / sizeof(crs_names[0]))

@@ -18,6 +18,9 @@ typedef enum { GEO_CRS_WGS84 = 0, GEO_CRS_GCJ02, GEO_CRS_BD09 } geo_crs;
 
 /* "wgs84", "gcj02" or "bd09" (any case) -> 0 and *out; anything else -> GR_EINVAL. */
 int geo_crs_parse(const char *name, geo_crs *out);
+/* The coordinate system a request names in its field "crs": WGS-84 when
+ * name is NULL; GR_EINVAL naming "crs" for an unknown one. */
+int geo_crs_arg(const char *name, geo_crs *out, gr_err *err);
 
 /* "wgs84", "gcj02", "bd09", or "unknown" for a value outside the enum. */
 const char *geo_crs_name(geo_crs crs);

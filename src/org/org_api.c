@@ -496,8 +496,8 @@ static int handle_locate(http_req *req)
         rc = http_query_number(req, "lon", &lon);
     if (!rc)
         rc = geo_check_latlon(lat, lon, &req->err);
-    if (!rc && crs_name && geo_crs_parse(crs_name, &crs))
-        rc = err_set(&req->err, GR_EINVAL, "crs", "must be wgs84, gcj02 or bd09");
+    if (!rc)
+        rc = geo_crs_arg(crs_name, &crs, &req->err);
     if (rc)
         return rc;
     geo_to_wgs84(crs, lat, lon, &wlat, &wlon);
