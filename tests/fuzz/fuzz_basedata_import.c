@@ -30,16 +30,35 @@ static int seed_fn(db_conn *c, void *arg, gr_err *err)
                    err);
 }
 
+static char dir[] = "/tmp/fuzz_basedata_XXXXXX";
+
+/* At the end of the run: the database and its directory go. */
+static void remove_dir(void)
+{
+    static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm"};
+    char path[64];
+    size_t i;
+
+    db_close(ctx.db);
+    ctx.db = NULL;
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 /* One database for the whole run, in a temporary directory. */
 static void open_once(void)
 {
-    char dir[] = "/tmp/fuzz_basedata_XXXXXX", path[64];
+    char path[64];
     gr_err err = {0};
 
     if (ctx.db)
         return;
     if (!mkdtemp(dir) || crypto_init(&err))
         abort();
+    atexit(remove_dir);
     snprintf(path, sizeof(path), "%s/fuzz.db", dir);
     if (db_open(&ctx.db, path, &err) || db_migrate(ctx.db, NULL, &err) ||
         db_write(ctx.db, seed_fn, NULL, &err))
