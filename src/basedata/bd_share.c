@@ -305,29 +305,40 @@ static int history_add(db_conn *c, int64_t app, int64_t at, const bd_actor *who,
     return rc;
 }
 
-/* An audit entry for a decision that opens or closes access to data. */
-static int audit_state(gr_ctx *ctx, db_conn *c, const bd_actor *who, const char *action,
-                       int64_t app, const char *fields, const char *personal, gr_err *err)
+/* An audit entry on an application: a decision that opens or closes
+ * access to data, or a read through its token. */
+static int share_audit(const unsigned char *index_key, db_conn *c, int64_t user, const char *role,
+                       const char *action, int64_t app, const char *fields, const char *request_id,
+                       const char *detail, gr_err *err)
 {
     unsigned char key[AUDIT_HASH_BYTES];
     audit_entry e;
-    char detail[160];
     int rc;
 
     memset(&e, 0, sizeof(e));
-    snprintf(detail, sizeof(detail), "{\"application_id\":%lld,\"personal\":\"%s\"}",
-             (long long)app, personal ? personal : "masked");
-    e.actor_user_id = who->user_id;
-    e.actor_role = who->role ? who->role : "system";
+    e.actor_user_id = user;
+    e.actor_role = role;
     e.action = action;
     e.entity = "share_application";
     e.entity_id = app;
     e.fields = fields;
+    e.request_id = request_id;
     e.detail = detail;
-    audit_key_derive(ctx->index_key, key);
+    audit_key_derive(index_key, key);
     rc = audit_append(c, key, &e, err);
     sodium_memzero(key, sizeof(key));
     return rc;
+}
+
+static int audit_state(gr_ctx *ctx, db_conn *c, const bd_actor *who, const char *action,
+                       int64_t app, const char *fields, const char *personal, gr_err *err)
+{
+    char detail[160];
+
+    snprintf(detail, sizeof(detail), "{\"application_id\":%lld,\"personal\":\"%s\"}",
+             (long long)app, personal ? personal : "masked");
+    return share_audit(ctx->index_key, c, who->user_id, who->role ? who->role : "system", action,
+                       app, fields, NULL, detail, err);
 }
 
 struct apply_w {
@@ -622,34 +633,27 @@ int bd_share_get(db_conn *c, arena *a, int64_t id, bd_share_app *out, gr_err *er
 int bd_share_list(db_conn *c, arena *a, int64_t scope, const char *state, int64_t after,
                   int64_t limit, bd_share_app **out, size_t *n, int *more, gr_err *err)
 {
-    db_stmt *st = db_prepare(
-        c, "SELECT " APP_COLS " WHERE id > ? AND (?2 IS NULL OR state = ?2) ORDER BY id", err);
-    bd_share_app *v = arena_alloc(a, sizeof(*v) * (size_t)(limit > 0 ? limit : 1));
-    size_t k = 0;
+    /* The scope as a path prefix in SQL, so that LIMIT counts only the
+     * applications the caller may see. */
+    db_stmt *st = db_prepare(c,
+                             "SELECT " APP_COLS " WHERE id > ?1 AND (?2 IS NULL OR state = ?2) "
+                             "AND (?3 = 0 OR EXISTS (SELECT 1 FROM org_units u JOIN org_units r "
+                             "ON r.id = ?3 WHERE u.id = area_id AND substr(u.path, 1, "
+                             "length(r.path)) = r.path)) ORDER BY id LIMIT ?4",
+                             err);
     int rc;
 
+    *n = 0;
     *more = 0;
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, after);
     db_bind_text(st, 2, state);
-    /* The scope is a walk up the org tree: filtered here, page by page. */
-    while ((rc = db_step(st, err)) == DB_ROW) {
-        bd_share_app p;
-
-        app_read(st, a, &p);
-        if (!covers(c, scope, p.area_id))
-            continue;
-        if ((int64_t)k == limit) {
-            *more = 1;
-            break;
-        }
-        v[k++] = p;
-    }
+    db_bind_int(st, 3, scope);
+    db_bind_int(st, 4, limit + 1);
+    rc = db_read_page(st, a, limit, sizeof(**out), app_read, (void **)out, n, more, err);
     db_done(st);
-    *out = v;
-    *n = k;
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 int bd_share_history(db_conn *c, int64_t id, json_t **items, gr_err *err)
@@ -844,8 +848,6 @@ static int read_fn(db_conn *c, void *arg, gr_err *err)
 {
     struct read_w *w = arg;
     const bd_share_app *app = w->app;
-    unsigned char key[AUDIT_HASH_BYTES];
-    audit_entry e;
     struct cur cur;
     char detail[400];
     db_stmt *st;
@@ -867,24 +869,13 @@ static int read_fn(db_conn *c, void *arg, gr_err *err)
     db_done(st);
     if (rc)
         return rc;
-    memset(&e, 0, sizeof(e));
     snprintf(detail, sizeof(detail),
              "{\"application_id\":%lld,\"entity\":\"%s\",\"records\":%zu,\"personal\":\"%s\","
              "\"org_uscc\":\"%s\"}",
              (long long)app->id, app->entity, w->n,
              app->granted_personal ? app->granted_personal : "masked", app->org_uscc);
-    e.actor_user_id = 0;
-    e.actor_role = "share_token";
-    e.action = "share.read";
-    e.entity = "share_application";
-    e.entity_id = app->id;
-    e.fields = app->fields;
-    e.request_id = w->request_id;
-    e.detail = detail;
-    audit_key_derive(w->ctx->index_key, key);
-    rc = audit_append(c, key, &e, err);
-    sodium_memzero(key, sizeof(key));
-    return rc;
+    return share_audit(w->ctx->index_key, c, 0, "share_token", "share.read", app->id, app->fields,
+                       w->request_id, detail, err);
 }
 
 int bd_share_record_read(gr_ctx *ctx, const bd_share_app *app, size_t nrecords, int64_t now,
