@@ -18,6 +18,25 @@
 #include <string.h>
 #include <time.h>
 
+/* An indicator's value, or null without one. (The value is read only after
+ * eval_value has filled it: the order in which a call's arguments are
+ * evaluated is unspecified.) */
+static json_t *value_json(const eval_indicator *ind, const int64_t v[EC_N])
+{
+    double x = 0;
+    int has = eval_value(ind, v, &x, NULL, NULL);
+
+    return eval_number_or_null(has, x);
+}
+
+static json_t *composite_json(const eval_config *cfg, const int64_t v[EC_N])
+{
+    double score = 0;
+    int has = eval_composite(cfg, v, &score);
+
+    return eval_number_or_null(has, score);
+}
+
 static json_t *indicators_json(const eval_config *cfg, const int64_t v[EC_N])
 {
     static const char *const kinds[] = {"rate", "average", "count"};
@@ -63,7 +82,6 @@ static int handle_indicators(http_req *req)
     eval_config cfg = {0};
     int64_t from = 0, to = 0, v[EC_N];
     eval_target t;
-    double score = 0;
     json_t *o;
     int rc;
 
@@ -81,8 +99,7 @@ static int handle_indicators(http_req *req)
     o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "unit", eval_target_json(&t), "from",
                   eval_day_json(from), "to", eval_day_json(to), "config", config_ref(&cfg),
                   "counters", counters_json(v), "indicators", indicators_json(&cfg, v));
-    json_object_set_new(o, "composite",
-                        eval_number_or_null(eval_composite(&cfg, v, &score), score));
+    json_object_set_new(o, "composite", composite_json(&cfg, v));
     rc = http_send_json(req, 200, o);
 out:
     eval_config_free(&cfg);
@@ -107,12 +124,10 @@ static const eval_unit_sums *sums_find(const eval_unit_sums *v, size_t n, int ki
 static json_t *values_json(const eval_config *cfg, const int64_t v[EC_N])
 {
     json_t *values = json_object();
-    double x;
     int i;
 
     for (i = 0; i < cfg->n; i++)
-        json_object_set_new(values, cfg->ind[i].key,
-                            eval_number_or_null(eval_value(&cfg->ind[i], v, &x, NULL, NULL), x));
+        json_object_set_new(values, cfg->ind[i].key, value_json(&cfg->ind[i], v));
     return values;
 }
 
@@ -418,15 +433,14 @@ static void report_row(buf *b, const eval_config *cfg, int format, const struct 
 static json_t *report_json(const eval_config *cfg, const struct ranked *u, size_t n)
 {
     json_t *items = json_array();
-    double score;
     size_t k;
 
     for (k = 0; k < n; k++)
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind", kind_names[u[k].kind],
-                             "level", u[k].level, "id", (json_int_t)u[k].id, "name", u[k].name,
-                             "values", values_json(cfg, u[k].v), "composite",
-                             eval_number_or_null(eval_composite(cfg, u[k].v, &score), score)));
+        json_array_append_new(items, json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "kind",
+                                               kind_names[u[k].kind], "level", u[k].level, "id",
+                                               (json_int_t)u[k].id, "name", u[k].name, "values",
+                                               values_json(cfg, u[k].v), "composite",
+                                               composite_json(cfg, u[k].v)));
     return json_pack("{s:o, s:o}", "indicators", legend_json(cfg), "items", items);
 }
 

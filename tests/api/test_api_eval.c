@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +44,7 @@ static void test_indicators(void **state)
     gr_resp r;
     json_t *counters, *close_rate;
     int64_t district = gr_scope_of("leader"), cases, filed, closed;
+    double district_close = -1, district_composite = -1;
 
     (void)state;
     rebuild();
@@ -65,6 +67,34 @@ static void test_indicators(void **state)
     close_rate = indicator(r.json, "close_rate");
     assert_string_equal(gr_jstr(close_rate, "name"), "结案率");
     assert_true(json_real_value(json_object_get(close_rate, "numerator")) == (double)closed);
+    /* The composite is the weighted sum of the weighted indicators. */
+    {
+        json_t *x;
+        size_t i;
+        double sum = 0;
+        assert_true(gr_jint(counters, "callbacks") > 0);
+        json_array_foreach(json_object_get(r.json, "indicators"), i,
+                           x) if (json_object_get(x, "weight")) sum +=
+            json_real_value(json_object_get(x, "weight")) *
+            json_real_value(json_object_get(x, "value"));
+        assert_true(json_is_real(json_object_get(r.json, "composite")));
+        assert_true(fabs(json_real_value(json_object_get(r.json, "composite")) - sum) < 1e-9);
+        district_close = json_real_value(json_object_get(close_rate, "value"));
+        district_composite = sum;
+    }
+    gr_resp_free(&r);
+    /* The report says the same of the district. */
+    assert_int_equal(gr_get(&leader, "/api/v1/eval/report?level=district&from=2000-01-01", &r),
+                     200);
+    {
+        json_t *d = json_array_get(json_object_get(r.json, "items"), 0);
+        assert_int_equal(gr_jint(d, "id"), district);
+        assert_true(
+            fabs(json_real_value(json_object_get(json_object_get(d, "values"), "close_rate")) -
+                 district_close) < 1e-12);
+        assert_true(fabs(json_real_value(json_object_get(d, "composite")) - district_composite) <
+                    1e-12);
+    }
     gr_resp_free(&r);
 
     /* A department of the district. */
