@@ -11,14 +11,22 @@ LISTEN ?= 127.0.0.1:8080
 CMAKE_GEN := -G Ninja
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests bench -name '*.[ch]')
 
-.PHONY: all deps build build-asan build-fuzz run demo test unit fuzz format format-check bench clean
+.PHONY: all deps web build build-asan build-fuzz run demo test unit fuzz browser format format-check bench clean
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
 
-build: deps
+# The front end (web/, docs/web.md): rebuilt only when one of its sources changed.
+WEB_SOURCES = $(shell find web/src web/console web/public -type f 2>/dev/null) \
+	web/index.html web/vite.config.js web/package-lock.json
+web: deps web/dist/index.html
+web/dist/index.html: $(WEB_SOURCES) | deps
+	cd web && npm run build --silent
+	@touch $@
+
+build: deps web
 	cmake -S . -B build/release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DGR_TESTS=OFF >/dev/null
 	cmake --build build/release -j $(JOBS)
 
@@ -51,7 +59,11 @@ fuzz: build-fuzz
 			>build/fuzz/$$name.log 2>&1 || { tail -50 build/fuzz/$$name.log; exit 1; }; \
 	done; echo "fuzz: all targets ran clean"
 
-test: unit fuzz format-check
+# Browser tests (tests/browser/): chromium against the ASan server and the demo.
+browser: build-asan web
+	./tests/browser/run.sh
+
+test: unit fuzz format-check browser
 	@echo "make test: all passed"
 
 format:
