@@ -66,6 +66,8 @@ db_conn *db_reader(db *d);
 /* Statements. Parameters are 1-based, columns 0-based, as in SQLite. */
 db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err);
 void db_done(db_stmt *st);
+/* Readies st to run again with new bindings (a statement run in a loop). */
+void db_reset(db_stmt *st);
 /* DB_ROW, DB_DONE, or a negative code: GR_EEXIST for a UNIQUE violation,
  * GR_ECONFLICT for another constraint, GR_EINTERNAL otherwise (logged). */
 int db_step(db_stmt *st, gr_err *err);

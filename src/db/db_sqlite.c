@@ -282,6 +282,12 @@ void db_done(db_stmt *st)
     }
 }
 
+void db_reset(db_stmt *st)
+{
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+}
+
 int db_step(db_stmt *st, gr_err *err)
 {
     int rc = sqlite3_step(st->st);

@@ -171,6 +171,9 @@ static int deltas_upsert(db_conn *c, deltas *ds, int t, gr_err *err)
     int rc = 0, j;
 
     qsort(ds->d, ds->n, sizeof(*ds->d), delta_cmp);
+    st = db_prepare(c, upsert_sql[t], err);
+    if (!st)
+        return GR_EINTERNAL;
     while (i < ds->n && !rc) {
         delta sum = ds->d[i];
         int zero = 1;
@@ -182,19 +185,15 @@ static int deltas_upsert(db_conn *c, deltas *ds, int t, gr_err *err)
             zero = sum.v[j] == 0;
         if (zero)
             continue;
-        /* Prepared each time: a statement is bound afresh only after a
-         * reset, which db_done does (the cache keeps it compiled). */
-        st = db_prepare(c, upsert_sql[t], err);
-        if (!st)
-            return GR_EINTERNAL;
         db_bind_int(st, 1, sum.kind);
         db_bind_int(st, 2, sum.unit);
         db_bind_int(st, 3, sum.day);
         for (j = 0; j < EC_N; j++)
             db_bind_int(st, 4 + j, sum.v[j]);
         rc = db_run(st, err);
-        db_done(st);
+        db_reset(st);
     }
+    db_done(st);
     return rc;
 }
 
