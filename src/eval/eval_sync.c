@@ -589,9 +589,14 @@ static int rebuild_fn(db_conn *c, void *arg, gr_err *err)
     db_stmt *st;
     int rc = 0;
 
+    /* Every case is counted after this, so the events written up to now
+     * are: the sync takes up those that come later. */
     if (w->clear)
-        return db_exec(
-            c, "DELETE FROM eval_facts; DELETE FROM eval_daily; DELETE FROM eval_monthly;", err);
+        return db_exec(c,
+                       "DELETE FROM eval_facts; DELETE FROM eval_daily; DELETE FROM eval_monthly; "
+                       "UPDATE eval_sync SET last_event_id = "
+                       "(SELECT coalesce(max(id), 0) FROM case_events);",
+                       err);
     st = db_prepare(c, "SELECT id FROM cases WHERE id > ? ORDER BY id LIMIT ?", err);
     if (!st)
         return GR_EINTERNAL;
