@@ -323,6 +323,25 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 row "grassroots demo (load the district)" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')" "s" ""
 row "server RSS idle, demo loaded" "$((rss / 1024))" "MB" "target < 50"
 
+echo "== Web: the resident H5's first load and slow 3G (chromium, tests/browser/size.test.mjs)"
+# make bench depends on make build, which builds web/dist. The browser test
+# measures what the home page fetches and the time until it is usable with
+# Chrome's Slow 3G profile (400 ms, 400 kbit/s); recorded, not asserted.
+$B/grassroots serve --data "$tmp/demo" --listen 127.0.0.1:18088 --web web/dist >/dev/null 2>&1 &
+pids+=($!)
+wait_port 18088
+GR_BASE=http://127.0.0.1:18088 node --test tests/browser/size.test.mjs >"$tmp/web.out" 2>&1 || true
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+web_kb=$(sed -n 's/.*resident first load: \([0-9]*\) files, \([0-9.]*\) KB gzipped.*/\2/p' "$tmp/web.out" | head -1)
+web_files=$(sed -n 's/.*resident first load: \([0-9]*\) files.*/\1/p' "$tmp/web.out" | head -1)
+web_3g=$(sed -n 's/.*usable on slow 3G after \([0-9.]*\) s.*/\1/p' "$tmp/web.out" | head -1)
+web_3g_report=$(sed -n 's/.*report page usable on slow 3G after a further \([0-9.]*\) s.*/\1/p' "$tmp/web.out" | head -1)
+[ -n "$web_kb" ] || { echo "bench: the web size test printed nothing:" >&2; cat "$tmp/web.out" >&2; }
+row "resident H5 first load (JS + CSS, gzipped)" "${web_kb:-n/a}" "KB" \
+	"$(awk -v k="${web_kb:-0}" 'BEGIN{if (k > 300 || k == 0) printf "MISSED: "}')target <= 300 KB; ${web_files:-?} files, gzip level 9 of what the home page fetched"
+row "resident H5 usable on slow 3G (home page)" "${web_3g:-n/a}" "s" \
+	"$(awk -v t="${web_3g:-99}" 'BEGIN{if (t >= 5) printf "MISSED: "}')target < 5 s (recorded, not asserted); the report page a further ${web_3g_report:-?} s"
+
 {
 	echo "# Benchmarks"
 	echo
