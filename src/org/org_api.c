@@ -319,6 +319,8 @@ static int handle_unit_delete(http_req *req)
     return rc ? rc : http_send_empty(req, 204);
 }
 
+/* Public: where the grids and streets are is the city's own geography, and
+ * a resident's map shows the grid boundaries around the pin (docs/org.md). */
 static int handle_unit_boundaries(http_req *req)
 {
     int64_t id = http_param_int(req, "id");
@@ -331,7 +333,7 @@ static int handle_unit_boundaries(http_req *req)
         return GR_EUNAVAIL;
     rc = kind_arg(req, "kind", http_query(req, "kind"), &kind);
     if (!rc)
-        rc = unit_load(req, c, id, 0, &u);
+        rc = org_unit_get(c, req->arena, id, 0, &u, &req->err);
     if (!rc)
         rc = org_unit_boundaries(c, id, kind, &out, &req->err);
     if (!rc)
@@ -523,8 +525,7 @@ void org_api_register(http_router *r)
     http_route(r, "PATCH", "/api/v1/org/units/{id:int}", handle_unit_patch, "org.write");
     http_route(r, "DELETE", "/api/v1/org/units/{id:int}", handle_unit_delete, "org.write");
     http_route(r, "GET", "/api/v1/org/units/{id:int}/children", handle_unit_children, "org.read");
-    http_route(r, "GET", "/api/v1/org/units/{id:int}/boundaries", handle_unit_boundaries,
-               "org.read");
+    http_route(r, "GET", "/api/v1/org/units/{id:int}/boundaries", handle_unit_boundaries, "public");
     http_route(r, "GET", "/api/v1/org/departments", handle_depts_list, "org.read");
     http_route(r, "POST", "/api/v1/org/departments", handle_dept_create, "org.write");
     http_route(r, "GET", "/api/v1/org/departments/{id:int}", handle_dept_get, "org.read");

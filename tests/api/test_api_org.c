@@ -244,8 +244,9 @@ static void test_scope(void **state)
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/children", (long long)district);
     assert_int_equal(gr_get(&cw, path, &r), 403);
     gr_resp_free(&r);
+    /* Boundaries are the city's public geography (docs/org.md): not scoped. */
     snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries", (long long)district);
-    assert_int_equal(gr_get(&cw, path, &r), 403);
+    assert_int_equal(gr_get(&cw, path, &r), 200);
     gr_resp_free(&r);
 
     /* Their list holds their subtree only. */
@@ -264,6 +265,7 @@ static void test_scope(void **state)
     gr_resp_free(&r);
 
     /* Nobody signed in: 401; a resident: 403 (the policy). */
+    snprintf(path, sizeof(path), "/api/v1/org/units/%lld/children", (long long)district);
     assert_int_equal(gr_get(&anon, path, &r), 401);
     gr_resp_free(&r);
     assert_int_equal(gr_get(&resident, "/api/v1/org/units", &r), 403);
@@ -474,7 +476,7 @@ static void test_unit_crud(void **state)
 
 static void test_boundaries(void **state)
 {
-    gr_client admin;
+    gr_client admin, anon;
     gr_resp r;
     char path[160], ct[64];
     int64_t comm;
@@ -507,6 +509,15 @@ static void test_boundaries(void **state)
     assert_int_equal(gr_get(&admin, path, &r), 400);
     gr_assert_problem(&r, 400, "kind");
     gr_resp_free(&r);
+    /* Nobody signed in: the report map draws them around the pin. */
+    gr_client_init(&anon, &gr_srv);
+    snprintf(path, sizeof(path), "/api/v1/org/units/%lld/boundaries?kind=grid", (long long)comm);
+    assert_int_equal(gr_get(&anon, path, &r), 200);
+    assert_true(json_array_size(json_object_get(r.json, "features")) >= 2);
+    gr_resp_free(&r);
+    assert_int_equal(gr_get(&anon, "/api/v1/org/units/99999999/boundaries", &r), 404);
+    gr_resp_free(&r);
+    gr_client_free(&anon);
     gr_client_free(&admin);
 }
 

@@ -36,6 +36,10 @@ test('a report goes round the whole loop and is rated', async () => {
   await rp.getByTestId('use-gps').click();
   await rp.getByTestId('located').waitFor();
   assert.match(await rp.getByTestId('located').innerText(), /南郎家园社区第1网格/);
+  // Without tiles the map still shows the grids around the pin (their
+  // boundaries, fetched without signing in) besides the pin itself.
+  await rp.locator('.gr-map path').nth(2).waitFor();
+  assert.ok((await rp.locator('.gr-map path').count()) >= 3);
   await check(rp, 'loop-1-resident-report-filled');
   await rp.getByTestId('submit').click();
   // "Is it one of these?" comes first when open cases of the category lie near.
