@@ -69,6 +69,9 @@ test('an extension is asked for and approved; a failed check sends it to rework'
   const c = await dispatched('人行道护栏倾斜');
   const dept = await staff('department_staff');
   await act(dept.page, c.id, 'sign');
+  // 响应: the department records that it reached the reporter.
+  await act(dept.page, c.id, 'respond', (p) => p.getByTestId('f-note').fill('已电话联系诉求人，约定明日处理。'));
+  await dept.page.getByText('已联系诉求人').first().waitFor();
   const until = new Date(Date.now() + 10 * 86400000);
   const local = new Date(until.getTime() + 8 * 3600000).toISOString().slice(0, 19).replace('T', ' ');
   await act(dept.page, c.id, 'extend', async (p) => {

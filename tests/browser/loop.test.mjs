@@ -116,8 +116,12 @@ test('a report goes round the whole loop and is rated', async () => {
   await rp.getByTestId('rate-form').waitFor();
   await check(rp, 'loop-7-resident-rate');
   await rp.getByRole('radio', { name: '满意', exact: true }).click();
+  await rp.getByRole('radio', { name: '已解决', exact: true }).click();
   await rp.getByLabel('评价说明').fill('处理及时，谢谢。');
+  const rated = rp.waitForRequest((r) => r.url().endsWith('/rate') && r.method() === 'POST');
   await rp.getByTestId('rate-submit').click();
+  // The reporter's "solved" goes with the rating (the 12345 resolution rate).
+  assert.equal((await rated).postDataJSON().resolved, true);
   await rp.getByTestId('rate-form').waitFor({ state: 'detached' });
   assert.match(await rp.getByTestId('case-rating').innerText(), /满意/);
   await check(rp, 'loop-8-resident-rated');

@@ -36,6 +36,7 @@ const zh = {
   case: {
     timeline: '办理过程', addInfo: '补充信息', addInfoPh: '补充说明', rate: '评价', rated: '您的评价：{r}',
     rating: { satisfied: '满意', basically_satisfied: '基本满意', unsatisfied: '不满意' },
+    resolvedQ: '问题解决了吗？', resolvedYes: '已解决', resolvedNo: '没有解决',
     comment: '评价说明', confirm: '确认已解决', notFound: '没有找到这个诉求（只显示公开的诉求）',
     state: '状态', created: '反映时间', category: '类别', media: '照片', location: '位置',
   },
@@ -51,7 +52,7 @@ const zh = {
     handle: '处置', return: '退单', escalate: '提交争议', decide: '会商决定', extend: '申请延期',
     'approve-extension': '批准延期', 'deny-extension': '驳回延期', backlog: '挂账', unbacklog: '解除挂账',
     verify: '核查', confirm: '确认解决', close: '结案', cancel: '作废', merge: '合并', supervise: '督办',
-    review: '复核', info: '补充信息', rate: '评价',
+    review: '复核', info: '补充信息', respond: '已联系诉求人', rate: '评价',
   },
   channel: { web: '网上', inspector: '网格员', hotline: '热线', counter: '窗口', open311: 'Open311', sensor: '感知设备' },
   roles: {
@@ -101,6 +102,7 @@ const en = {
   case: {
     timeline: 'Progress', addInfo: 'Add information', addInfoPh: 'More details', rate: 'Rate', rated: 'Your rating: {r}',
     rating: { satisfied: 'Satisfied', basically_satisfied: 'Mostly satisfied', unsatisfied: 'Not satisfied' },
+    resolvedQ: 'Is the problem solved?', resolvedYes: 'Solved', resolvedNo: 'Not solved',
     comment: 'Comment', confirm: 'Confirm it is fixed', notFound: 'No such report (only public reports are shown)',
     state: 'State', created: 'Reported', category: 'Category', media: 'Photos', location: 'Location',
   },
@@ -116,7 +118,8 @@ const en = {
     handle: 'Handle', return: 'Return', escalate: 'Escalate', decide: 'Decide', extend: 'Request extension',
     'approve-extension': 'Approve extension', 'deny-extension': 'Deny extension', backlog: 'Backlog',
     unbacklog: 'Off backlog', verify: 'Verify', confirm: 'Confirm fixed', close: 'Close', cancel: 'Cancel case',
-    merge: 'Merge', supervise: 'Supervise', review: 'Review', info: 'Add information', rate: 'Rate',
+    merge: 'Merge', supervise: 'Supervise', review: 'Review', info: 'Add information',
+    respond: 'Reporter contacted', rate: 'Rate',
   },
   channel: { web: 'Web', inspector: 'Inspector', hotline: 'Hotline', counter: 'Counter', open311: 'Open311', sensor: 'Sensor' },
   roles: {
