@@ -75,6 +75,15 @@ test('users: a short password is refused under its field, then the user is creat
   await page.getByTestId('user-create').click();
   await page.getByRole('status').filter({ hasText: 'clerk01' }).waitFor();
   await page.getByTestId('user-table').getByText('clerk01', { exact: true }).waitFor();
+  // A role changed afterwards: clerk01 becomes a dispatcher.
+  await page.getByTestId('edit-clerk01').click();
+  await page.getByTestId('edit-dialog').locator('.el-select').first().click();
+  await page.getByRole('option', { name: '派遣员', exact: true }).click();
+  await check(page, 'admin-3b-user-edit');
+  await page.getByTestId('e-save').click();
+  await page.getByTestId('edit-dialog').waitFor({ state: 'hidden' });
+  const row = page.getByTestId('user-table').locator('tr', { hasText: 'clerk01' });
+  await row.getByText('派遣员', { exact: true }).waitFor();
 });
 
 test('the org tree opens level by level', async () => {
@@ -84,5 +93,21 @@ test('the org tree opens level by level', async () => {
   await tree.getByText(/^建外街道/).waitFor();
   await page.getByTestId('org-unit').getByRole('heading', { name: '朝阳区' }).waitFor();
   await check(page, 'admin-4-org');
+  // A street is added below the district, then renamed; a bad code is
+  // refused under its field first.
+  await page.getByTestId('o-code').fill('12');
+  await page.getByTestId('o-child-name').fill('测试街道');
+  await page.getByTestId('o-add').click();
+  await page.getByTestId('org-add').locator('.el-form-item__error').first().waitFor();
+  await page.getByTestId('o-code').fill('110105999');
+  await page.getByTestId('o-add').click();
+  await page.getByRole('status').filter({ hasText: '测试街道' }).waitFor();
+  await tree.getByText(/^测试街道/).click();
+  await page.getByTestId('org-unit').getByRole('heading', { name: '测试街道' }).waitFor();
+  await page.getByTestId('o-name').fill('测试街道（改名）');
+  await page.getByTestId('o-rename').click();
+  await page.getByTestId('org-unit').getByRole('heading', { name: '测试街道（改名）' }).waitFor();
+  await tree.getByText(/^测试街道（改名）/).waitFor();
+  await check(page, 'admin-5-org-edited');
   await ctx.close();
 });

@@ -24,7 +24,8 @@ export const zh = {
     units: { natural_minutes: '自然分钟', working_minutes: '工作分钟', working_days: '工作日' }, saved: '已保存',
     addRule: '添加规则', delete: '删除', unitSearch: '输入名称搜索', displayName: '姓名', role: '角色', status: '状态',
     statuses: { active: '启用', disabled: '停用' }, disable: '停用', enable: '启用', newUser: '新建用户', create: '创建',
-    created: '已创建 {name}', children: '下级数量',
+    created: '已创建 {name}', children: '下级数量', edit: '修改', editUser: '修改 {name} 的角色与单位', save: '保存',
+    rename: '改名', addChild: '新增下级{kind}',
     orgKinds: { city: '市', district: '区', street: '街道', community: '社区', grid: '网格' },
   },
   bd: {
@@ -88,7 +89,8 @@ export const en = {
     units: { natural_minutes: 'natural minutes', working_minutes: 'working minutes', working_days: 'working days' }, saved: 'Saved',
     addRule: 'Add rule', delete: 'Delete', unitSearch: 'Type a name', displayName: 'Display name', role: 'Role', status: 'Status',
     statuses: { active: 'active', disabled: 'disabled' }, disable: 'Disable', enable: 'Enable', newUser: 'New user', create: 'Create',
-    created: 'Created {name}', children: 'Children',
+    created: 'Created {name}', children: 'Children', edit: 'Edit', editUser: 'Role and unit of {name}', save: 'Save',
+    rename: 'Rename', addChild: 'Add a {kind} below',
     orgKinds: { city: 'city', district: 'district', street: 'street', community: 'community', grid: 'grid' },
   },
   bd: {
