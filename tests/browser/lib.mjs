@@ -38,7 +38,10 @@ export async function context(browser, { mobile = false, geo = false } = {}) {
   else opts.viewport = { width: 1366, height: 900 };
   if (geo) Object.assign(opts, { geolocation: GRID_POINT, permissions: ['geolocation'] });
   const ctx = await browser.newContext(opts);
-  ctx.setDefaultTimeout(15000);
+  // Generous: on a shared machine an ASan server, chromium and the rest of
+  // the build compete for two cores. A wait is not a timing assertion.
+  ctx.setDefaultTimeout(45000);
+  ctx.setDefaultNavigationTimeout(45000);
   return ctx;
 }
 

@@ -1,3 +1,4 @@
+import { ref } from 'vue';
 import { useI18n } from 'vue-i18n';
 import { usePrefs } from './stores/prefs.js';
 
@@ -28,4 +29,32 @@ export function fmtDuration(ms, locale) {
 // The field errors of an ApiError, for :error-message / :error bindings.
 export function fieldErrors(e) {
   return (e && e.fields) || {};
+}
+
+// One form's request (docs/web.md, "Bad input"): a second click while one is
+// in flight sends nothing, the server's field errors land in errs for the
+// fields to show, and a lost network says so while the form keeps what was
+// typed. run(work, fail) answers work's result, or undefined when it failed;
+// fail(e) may word a failure itself.
+export function useSubmit() {
+  const { t } = useI18n();
+  const pending = ref(false);
+  const message = ref('');
+  const errs = ref({});
+  async function run(work, fail) {
+    if (pending.value) return undefined;
+    pending.value = true;
+    message.value = '';
+    errs.value = {};
+    try {
+      return await work();
+    } catch (e) {
+      errs.value = fieldErrors(e);
+      message.value = e.network ? t('common.network') : (fail && fail(e)) || e.message;
+      return undefined;
+    } finally {
+      pending.value = false;
+    }
+  }
+  return { pending, message, errs, run };
 }
