@@ -659,13 +659,51 @@ static void test_recurring(void **state)
     free(t);
 }
 
+/* The edges: a day without cases has no rates and no score; a day whose
+ * cases all ran out of handling time rates 100 % overdue and 0 % on time. */
+static void test_edges(void **state)
+{
+    int64_t a = report_as(RESIDENT), b = report_as(RESIDENT), v[EC_N], n = 0, day;
+    eval_config cfg;
+    gr_err err = {0};
+    double x = -1, score = -1;
+
+    (void)state;
+    to_signed(a);
+    to_signed(b);
+    assert_int_equal(cases_sched_run_once(&ctx, time_now_ms() + 400LL * 86400000, NULL, &err), 0);
+    assert_int_equal(eval_sync_run(&ctx, 0, &n, &err), 0);
+    day = facts(a).day;
+    assert_int_equal(facts(b).day, day);
+    assert_int_equal(eval_config_for(gr_testdb_reader(ctx.db), (int)(day / 100), &cfg, &err), 0);
+    /* Only a and b were reported that day (the others were moved away). */
+    assert_int_equal(eval_sums(gr_testdb_reader(ctx.db), 0, grid, day, day, v, &err), 0);
+    assert_int_equal(v[EC_REPORTED], 2);
+    assert_int_equal(v[EC_TO_HANDLE], 2);
+    assert_int_equal(v[EC_OVERDUE_PENDING], 2);
+    assert_true(value_of(&cfg, "overdue_pending_rate", v) == 1.0);
+    assert_true(value_of(&cfg, "dispose_on_time_rate", v) == 0.0);
+    assert_true(value_of(&cfg, "dispose_rate", v) == 0.0);
+    /* Nobody rated them: the 三率 and the score have no value. */
+    assert_int_equal(eval_value(indicator(&cfg, "satisfaction_rate"), v, &x, NULL, NULL), 0);
+    assert_int_equal(eval_composite(&cfg, v, &score), 0);
+    /* A day with no cases: every sum 0, no rate, no score. */
+    assert_int_equal(eval_sums(gr_testdb_reader(ctx.db), 0, grid, 19990101, 19990131, v, &err), 0);
+    for (n = 0; n < EC_N; n++)
+        assert_int_equal(v[n], 0);
+    assert_int_equal(eval_value(indicator(&cfg, "close_rate"), v, &x, NULL, NULL), 0);
+    assert_int_equal(eval_composite(&cfg, v, &score), 0);
+    assert_true(value_of(&cfg, "returns", v) == 0);
+    eval_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_columns), cmocka_unit_test(test_worked_numbers),
         cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_facts),
         cmocka_unit_test(test_sync_sums),       cmocka_unit_test(test_periods),
-        cmocka_unit_test(test_recurring),
+        cmocka_unit_test(test_recurring),       cmocka_unit_test(test_edges),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
