@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *gr_source_dir(void)
 {
@@ -177,4 +178,15 @@ void gr_testdb_id_number(const char *first17, char out[19])
     for (i = 0; i < 17; i++)
         s += (first17[i] - '0') * w[i];
     snprintf(out, 19, "%.17s%c", first17, check[s % 11]);
+}
+
+http_principal gr_testdb_principal(db *d, arena *a, const char *username)
+{
+    http_principal p;
+    gr_err err = {0};
+
+    memset(&p, 0, sizeof(p));
+    if (auth_principal_find(gr_testdb_reader(d), a, username, &p, &err))
+        fail_msg("no account %s: %s", username, err.msg);
+    return p;
 }

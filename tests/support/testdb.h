@@ -29,6 +29,9 @@ void gr_testdb_exec(db *d, const char *fmt, ...) __attribute__((format(printf, 2
  * in dir) with the demo district, catalogue and accounts loaded; fails the
  * test when it cannot. Close with app_close and gr_tmpdir_remove. */
 void gr_testdb_demo_app(gr_ctx *ctx, char *dir, size_t len, const char *name);
+/* The principal of demo account username, as the auth hook makes it (fails
+ * the test when there is none); strings in a. */
+http_principal gr_testdb_principal(db *d, arena *a, const char *username);
 /* The id of the catalogue category with code (fails the test when none). */
 int64_t gr_testdb_category(db *d, const char *code);
 

@@ -53,10 +53,8 @@ static const char *make_id(const char *first17)
 
 static void actor_for(const char *username, bd_actor *out)
 {
-    http_principal p;
-    gr_err err = {0};
+    http_principal p = gr_testdb_principal(ctx.db, A, username);
 
-    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, username, &p, &err), 0);
     out->user_id = p.user_id;
     out->role = p.role;
     out->scope_org_id = p.scope_org_id;

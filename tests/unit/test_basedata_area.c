@@ -50,11 +50,7 @@ static void expect_err(int rc, const gr_err *err, int code, const char *field)
 
 static int64_t scope_of(const char *username)
 {
-    http_principal p;
-    gr_err err = {0};
-
-    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, username, &p, &err), 0);
-    return p.scope_org_id;
+    return gr_testdb_principal(ctx.db, A, username).scope_org_id;
 }
 
 static db_conn *rd(void)

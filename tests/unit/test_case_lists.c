@@ -67,9 +67,9 @@ static int group_setup(void **state)
     (void)state;
     gr_testdb_demo_app(&ctx, dir, sizeof(dir), "caselists");
     A = arena_new();
-    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, "resident", &p, &err), 0);
+    p = gr_testdb_principal(ctx.db, A, "resident");
     case_actor_from(&p, &resident);
-    assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, "acceptor", &p, &err), 0);
+    p = gr_testdb_principal(ctx.db, A, "acceptor");
     case_actor_from(&p, &acceptor);
     assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
     assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),

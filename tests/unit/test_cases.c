@@ -64,9 +64,7 @@ static int group_setup(void **state)
     gr_testdb_demo_app(&ctx, dir, sizeof(dir), "cases");
     A = arena_new();
     for (i = 0; i < NACTORS; i++) {
-        assert_int_equal(auth_principal_find(gr_testdb_reader(ctx.db), A, account_names[i],
-                                             &principals[i], &err),
-                         0);
+        principals[i] = gr_testdb_principal(ctx.db, A, account_names[i]);
         case_actor_from(&principals[i], &actors[i]);
     }
     assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
