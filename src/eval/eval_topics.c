@@ -397,16 +397,23 @@ static int handle_topic_progress(http_req *req)
     db_conn *c = db_reader(req->db);
     int64_t owner = 0, unit = 0;
     json_t *body = NULL;
+    db_stmt *st;
     int rc;
 
     if (!c)
         return GR_EUNAVAIL;
     n.topic = http_param_int(req, "id");
-    rc = db_query_int(c, "SELECT owner_user_id FROM eval_topics WHERE id = ?", n.topic, 0, &owner,
-                      &req->err);
-    if (!rc)
-        rc = db_query_int(c, "SELECT unit_id FROM eval_topics WHERE id = ?", n.topic, 0, &unit,
-                          &req->err);
+    st = db_prepare(c, "SELECT owner_user_id, unit_id FROM eval_topics WHERE id = ?", &req->err);
+    if (!st)
+        return GR_EINTERNAL;
+    db_bind_int(st, 1, n.topic);
+    rc = db_step(st, &req->err);
+    if (rc == DB_ROW) {
+        owner = db_col_int(st, 0);
+        unit = db_col_int(st, 1);
+    }
+    db_done(st);
+    rc = rc < 0 ? rc : 0;
     /* A topic outside the caller's subtree is not theirs to see. */
     if (!rc &&
         (!owner || (owner != req->who.user_id &&

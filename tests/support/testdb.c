@@ -190,3 +190,16 @@ http_principal gr_testdb_principal(db *d, arena *a, const char *username)
         fail_msg("no account %s: %s", username, err.msg);
     return p;
 }
+
+void gr_testdb_demo_places(gr_ctx *ctx, gr_demo_places *out)
+{
+    db_conn *c = gr_testdb_reader(ctx->db);
+    gr_err err = {0};
+
+    if (org_unit_find_code(c, "110105", &out->district, &err) ||
+        org_unit_find_code(c, "110105001024001", &out->grid, &err) ||
+        org_dept_find_name(c, out->district, "城管", &out->cgw, &err) ||
+        org_dept_find_name(c, out->district, "市政", &out->szsr, &err) ||
+        gr_testdb_point_in(ctx, out->grid, &out->lat, &out->lon))
+        fail_msg("the demo places: %s", err.msg[0] ? err.msg : "no point in the grid");
+}

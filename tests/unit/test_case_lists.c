@@ -60,7 +60,7 @@ static int64_t make(const case_actor *who, const char *title, const char *code, 
 
 static int group_setup(void **state)
 {
-    gr_err err = {0};
+    gr_demo_places places;
     http_principal p;
     double dlat;
 
@@ -71,11 +71,12 @@ static int group_setup(void **state)
     case_actor_from(&p, &resident);
     p = gr_testdb_principal(ctx.db, A, "acceptor");
     case_actor_from(&p, &acceptor);
-    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
-    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),
-                     0);
-    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
-    assert_int_equal(gr_testdb_point_in(&ctx, grid, &glat, &glon), 0);
+    gr_testdb_demo_places(&ctx, &places);
+    district = places.district;
+    grid = places.grid;
+    cgw = places.cgw;
+    glat = places.lat;
+    glon = places.lon;
     assert_int_equal(gr_testdb_point_outside(&ctx, grid, 200, &olat, &olon), 0);
 
     c1 = make(&resident, "东大桥路口井盖松动", "E0406", glat, glon, 1);

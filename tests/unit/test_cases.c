@@ -57,7 +57,7 @@ static int64_t category(const char *code)
 
 static int group_setup(void **state)
 {
-    gr_err err = {0};
+    gr_demo_places places;
     int i;
 
     (void)state;
@@ -67,13 +67,13 @@ static int group_setup(void **state)
         principals[i] = gr_testdb_principal(ctx.db, A, account_names[i]);
         case_actor_from(&principals[i], &actors[i]);
     }
-    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
-    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),
-                     0);
-    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
-    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "市政", &szsr, &err),
-                     0);
-    assert_int_equal(gr_testdb_point_in(&ctx, grid, &glat, &glon), 0);
+    gr_testdb_demo_places(&ctx, &places);
+    district = places.district;
+    grid = places.grid;
+    cgw = places.cgw;
+    szsr = places.szsr;
+    glat = places.lat;
+    glon = places.lon;
     assert_int_equal(gr_testdb_point_outside(&ctx, grid, 200, &olat, &olon), 0);
     assert_int_equal(gr_testdb_point_outside(&ctx, grid, 300, &plat, &plon), 0);
     return 0;

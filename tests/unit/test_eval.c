@@ -44,7 +44,7 @@ static http_principal principals[NACTORS];
 
 static int group_setup(void **state)
 {
-    gr_err err = {0};
+    gr_demo_places places;
     int i;
 
     (void)state;
@@ -54,13 +54,13 @@ static int group_setup(void **state)
         principals[i] = gr_testdb_principal(ctx.db, A, account_names[i]);
         case_actor_from(&principals[i], &actors[i]);
     }
-    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105", &district, &err), 0);
-    assert_int_equal(org_unit_find_code(gr_testdb_reader(ctx.db), "110105001024001", &grid, &err),
-                     0);
-    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "城管", &cgw, &err), 0);
-    assert_int_equal(org_dept_find_name(gr_testdb_reader(ctx.db), district, "市政", &szsr, &err),
-                     0);
-    assert_int_equal(gr_testdb_point_in(&ctx, grid, &glat, &glon), 0);
+    gr_testdb_demo_places(&ctx, &places);
+    district = places.district;
+    grid = places.grid;
+    cgw = places.cgw;
+    szsr = places.szsr;
+    glat = places.lat;
+    glon = places.lon;
     actors[DEPT2] = actors[DEPT];
     actors[DEPT2].department_id = szsr;
     return 0;
