@@ -18,6 +18,9 @@ typedef struct buf {
 void buf_append(buf *b, const void *data, size_t len);
 void buf_puts(buf *b, const char *s);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a JSON string literal, quotes and escapes included; s is valid
+ * UTF-8 (the callers' input was checked at the edge), written as it is. */
+void buf_put_json_string(buf *b, const char *s);
 void buf_free(buf *b);
 /* Gives the caller the malloc'ed string; b is empty afterwards. */
 char *buf_detach(buf *b);

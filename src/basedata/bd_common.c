@@ -186,7 +186,7 @@ void bd_meta_bind(db_stmt *st, int first, const bd_meta *m)
     db_bind_int(st, first + 10, m->updated_at);
 }
 
-void bd_meta_diff(json_t *ch, const bd_meta *old, const bd_meta *new_)
+void bd_meta_diff(bd_changes *ch, const bd_meta *old, const bd_meta *new_)
 {
     bd_changes_put_int(ch, "steward_org_id", old->steward_org_id, new_->steward_org_id, 1);
     bd_changes_put_int(ch, "steward_user_id", old->steward_user_id, new_->steward_user_id, 1);
@@ -254,7 +254,7 @@ int bd_write_allowed(db_conn *c, const bd_actor *who, int is_new, const bd_meta 
 }
 
 int bd_history_write(db_conn *c, const bd_actor *who, const char *entity, const bd_meta *m,
-                     int is_new, json_t *ch, gr_err *err)
+                     int is_new, const bd_changes *ch, gr_err *err)
 {
     bd_change h = {
         entity, m->id, m->version, m->updated_at, who, m->source, is_new ? "create" : "update", ch};
@@ -360,7 +360,7 @@ int bd_retire_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const char *en
                     int64_t version, gr_err *err)
 {
     const struct retirable *t = NULL;
-    json_t *ch = NULL;
+    bd_changes ch = {0};
     char source[16];
     bd_meta m;
     size_t i;
@@ -383,14 +383,14 @@ int bd_retire_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const char *en
         return rc;
     m.version++;
     m.updated_at = time_now_ms();
-    ch = json_pack("{s:[n, I]}", "retired_at", (json_int_t)m.updated_at);
+    bd_changes_put_int(&ch, "retired_at", 0, m.updated_at, 1);
     rc = retire_untally(c, entity, id, err);
     if (!rc)
         rc = retire_run(c, t, &m, err);
     if (!rc) {
-        bd_change h = {entity, id, m.version, m.updated_at, who, m.source, "retire", ch};
+        bd_change h = {entity, id, m.version, m.updated_at, who, m.source, "retire", &ch};
         rc = bd_history_add(c, &h, err);
     }
-    json_decref(ch);
+    bd_changes_free(&ch);
     return rc;
 }

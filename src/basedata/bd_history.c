@@ -6,71 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Whether a key can be written as it is: the field names of the code. */
-static int plain_key(const char *k)
-{
-    for (; *k; k++)
-        if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_'))
-            return 0;
-    return 1;
-}
-
-/* One value of a change: null and integers by hand, the rest by jansson
- * into a buffer of the stack (a string through jansson's own escaping). */
-static int value_text(buf *b, const json_t *v)
-{
-    char tmp[512];
-    size_t n;
-
-    if (json_is_null(v)) {
-        buf_puts(b, "null");
-        return 0;
-    }
-    if (json_is_integer(v))
-        n = (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-    else
-        n = json_dumpb(v, tmp, sizeof(tmp), JSON_ENCODE_ANY);
-    if (n == 0 || n > sizeof(tmp))
-        return -1;
-    buf_append(b, tmp, n);
-    return 0;
-}
-
-/* The changes as compact JSON, in the order they were put. json_dumps
- * checks every array and object for loops through a hash table keyed by a
- * printed pointer, which made it half of an imported person's history row
- * (docs/benchmarks.md); changes are a flat object of [old, new] pairs, so
- * only their scalars go through jansson. Anything else is dumped whole. */
-static char *changes_text(json_t *ch)
-{
-    const char *k;
-    json_t *pair;
-    buf b = {0};
-    int rc = 0;
-
-    buf_puts(&b, "{");
-    json_object_foreach(ch, k, pair)
-    {
-        if (rc || !plain_key(k) || !json_is_array(pair) || json_array_size(pair) != 2) {
-            rc = -1;
-            break;
-        }
-        buf_puts(&b, b.len > 1 ? ",\"" : "\"");
-        buf_puts(&b, k);
-        buf_puts(&b, "\":[");
-        rc = value_text(&b, json_array_get(pair, 0));
-        buf_puts(&b, ",");
-        if (!rc)
-            rc = value_text(&b, json_array_get(pair, 1));
-        buf_puts(&b, "]");
-    }
-    buf_puts(&b, "}");
-    if (!rc && b.data)
-        return buf_detach(&b);
-    buf_free(&b);
-    return json_dumps(ch, JSON_COMPACT);
-}
-
 int bd_history_add(db_conn *c, const bd_change *ch, gr_err *err)
 {
     db_stmt *st = db_prepare(c,
@@ -78,16 +13,11 @@ int bd_history_add(db_conn *c, const bd_change *ch, gr_err *err)
                              "actor_user_id, actor_role, source, action, changes) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              err);
-    char *changes = NULL;
+    const buf *text = ch->changes && ch->changes->n ? &ch->changes->text : NULL;
     int rc;
 
     if (!st)
         return GR_EINTERNAL;
-    changes = ch->changes ? changes_text(ch->changes) : strdup("{}");
-    if (!changes) {
-        rc = err_set(err, GR_EINTERNAL, "", "cannot encode the changes");
-        goto out;
-    }
     db_bind_text(st, 1, ch->entity);
     db_bind_int(st, 2, ch->entity_id);
     db_bind_int(st, 3, ch->version);
@@ -96,14 +26,15 @@ int bd_history_add(db_conn *c, const bd_change *ch, gr_err *err)
     db_bind_text(st, 6, ch->who && ch->who->role ? ch->who->role : "system");
     db_bind_text(st, 7, ch->source);
     db_bind_text(st, 8, ch->action);
-    db_bind_text(st, 9, changes);
+    if (text)
+        db_bind_textn(st, 9, text->data, text->len);
+    else
+        db_bind_text(st, 9, "{}");
     rc = db_run(st, err);
     if (rc == GR_EEXIST)
         rc = err_set(err, GR_ECONFLICT, "version", "version %lld of this %s is already recorded",
                      (long long)ch->version, ch->entity);
-out:
     db_done(st);
-    free(changes);
     return rc;
 }
 
@@ -191,29 +122,118 @@ static int text_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-static json_t *text_or_null(const char *s)
+/* "field":[ in place of the closing brace, with the comma before it; each
+ * put ends with "]}", so the text is always a whole object. */
+static void put_key(bd_changes *ch, const char *field)
 {
-    return s ? json_string(s) : json_null();
+    if (ch->n++) {
+        ch->text.len--;
+        buf_puts(&ch->text, ",\"");
+    } else {
+        buf_puts(&ch->text, "{\"");
+    }
+    buf_puts(&ch->text, field);
+    buf_puts(&ch->text, "\":[");
 }
 
-void bd_changes_put_text(json_t *changes, const char *field, const char *old, const char *new_)
+static void put_text_or_null(buf *b, const char *s)
 {
-    if (!changes || text_eq(old, new_))
+    if (s)
+        buf_put_json_string(b, s);
+    else
+        buf_puts(b, "null");
+}
+
+void bd_changes_put_text(bd_changes *ch, const char *field, const char *old, const char *new_)
+{
+    if (text_eq(old, new_))
         return;
-    json_object_set_new(changes, field, json_pack("[o, o]", text_or_null(old), text_or_null(new_)));
+    put_key(ch, field);
+    put_text_or_null(&ch->text, old);
+    buf_puts(&ch->text, ",");
+    put_text_or_null(&ch->text, new_);
+    buf_puts(&ch->text, "]}");
 }
 
-static json_t *int_or_null(int64_t v, int null_if_zero)
+static void put_int_or_null(buf *b, int64_t v, int null_if_zero)
 {
-    return null_if_zero && v == 0 ? json_null() : json_integer(v);
+    if (null_if_zero && v == 0)
+        buf_puts(b, "null");
+    else
+        buf_printf(b, "%lld", (long long)v);
 }
 
-void bd_changes_put_int(json_t *changes, const char *field, int64_t old, int64_t new_,
+void bd_changes_put_int(bd_changes *ch, const char *field, int64_t old, int64_t new_,
                         int null_if_zero)
 {
-    if (!changes || old == new_)
+    if (old == new_)
         return;
-    json_object_set_new(
-        changes, field,
-        json_pack("[o, o]", int_or_null(old, null_if_zero), int_or_null(new_, null_if_zero)));
+    put_key(ch, field);
+    put_int_or_null(&ch->text, old, null_if_zero);
+    buf_puts(&ch->text, ",");
+    put_int_or_null(&ch->text, new_, null_if_zero);
+    buf_puts(&ch->text, "]}");
+}
+
+/* As jansson writes a real: 17 digits, and ".0" when they look whole. */
+static void put_real_or_null(buf *b, int has, double v)
+{
+    char tmp[40];
+
+    if (!has) {
+        buf_puts(b, "null");
+        return;
+    }
+    snprintf(tmp, sizeof(tmp), "%.17g", v);
+    buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".eEni"))
+        buf_puts(b, ".0");
+}
+
+void bd_changes_put_real(bd_changes *ch, const char *field, int has_old, double old, int has_new,
+                         double new_)
+{
+    if (has_old == has_new && (!has_old || old == new_))
+        return;
+    put_key(ch, field);
+    put_real_or_null(&ch->text, has_old, old);
+    buf_puts(&ch->text, ",");
+    put_real_or_null(&ch->text, has_new, new_);
+    buf_puts(&ch->text, "]}");
+}
+
+static void put_json_or_null(buf *b, const json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+    buf_puts(b, s ? s : "null");
+    free(s);
+}
+
+void bd_changes_put_json(bd_changes *ch, const char *field, const json_t *old, const json_t *new_)
+{
+    if (old && json_is_null(old))
+        old = NULL;
+    if (new_ && json_is_null(new_))
+        new_ = NULL;
+    if ((!old && !new_) || (old && new_ && json_equal(old, new_)))
+        return;
+    put_key(ch, field);
+    put_json_or_null(&ch->text, old);
+    buf_puts(&ch->text, ",");
+    put_json_or_null(&ch->text, new_);
+    buf_puts(&ch->text, "]}");
+}
+
+void bd_changes_put_sealed(bd_changes *ch, const char *field, int had, int has)
+{
+    put_key(ch, field);
+    buf_puts(&ch->text, had ? "\"" BD_SEALED_MARK "\"," : "null,");
+    buf_puts(&ch->text, has ? "\"" BD_SEALED_MARK "\"]}" : "null]}");
+}
+
+void bd_changes_free(bd_changes *ch)
+{
+    buf_free(&ch->text);
+    ch->n = 0;
 }

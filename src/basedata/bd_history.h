@@ -13,6 +13,7 @@
 #define GR_BASEDATA_BD_HISTORY_H
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "db/db.h"
 
@@ -30,13 +31,22 @@ typedef struct bd_actor {
     int64_t scope_org_id;
 } bd_actor;
 
+/* The changes of one write, field → [old, new] in the order put, kept as
+ * the JSON text bd_history stores: an imported person's changes went
+ * through jansson objects and back to text, a fifth of the import's time
+ * (docs/benchmarks.md). Zeroed to start; bd_changes_free after. */
+typedef struct bd_changes {
+    buf text; /* the object so far, "{...}" (empty when n is 0) */
+    size_t n; /* fields put */
+} bd_changes;
+
 typedef struct bd_change {
     const char *entity; /* "building", "house", "person", "org", "facility", "space" */
     int64_t entity_id, version, at;
     const bd_actor *who;
-    const char *source; /* collected | imported | shared */
-    const char *action; /* create | update | retire */
-    json_t *changes;    /* borrowed; field → [old, new] */
+    const char *source;        /* collected | imported | shared */
+    const char *action;        /* create | update | retire */
+    const bd_changes *changes; /* NULL: none ({}) */
 } bd_change;
 
 /* Inside a write. GR_EEXIST when the version of the entity is already
@@ -55,11 +65,19 @@ int bd_history_list(db_conn *c, arena *a, const char *entity, int64_t id, int64_
 int bd_history_seal_keep(db_conn *c, const char *entity, int64_t id, int64_t version,
                          const char *field, const void *sealed, size_t len, gr_err *err);
 
-/* Adds field → [old, new] to changes when they differ (NULL = JSON null); for
- * diffing a PATCH. */
-void bd_changes_put_text(json_t *changes, const char *field, const char *old, const char *new_);
+/* Adds field → [old, new] to changes when they differ (NULL = JSON null). */
+void bd_changes_put_text(bd_changes *ch, const char *field, const char *old, const char *new_);
 /* The same for integers; null_if_zero: 0 is shown as null (an absent id). */
-void bd_changes_put_int(json_t *changes, const char *field, int64_t old, int64_t new_,
+void bd_changes_put_int(bd_changes *ch, const char *field, int64_t old, int64_t new_,
                         int null_if_zero);
+/* The same for a number with a fraction (a coordinate, an area); a value
+ * that is not there (has_* 0) is null. */
+void bd_changes_put_real(bd_changes *ch, const char *field, int has_old, double old, int has_new,
+                         double new_);
+/* Any two JSON values, NULL or JSON null for none; added when they differ. */
+void bd_changes_put_json(bd_changes *ch, const char *field, const json_t *old, const json_t *new_);
+/* A sealed field that changed: "(encrypted)" where it had or has a value. */
+void bd_changes_put_sealed(bd_changes *ch, const char *field, int had, int has);
+void bd_changes_free(bd_changes *ch);
 
 #endif

@@ -17,9 +17,12 @@ struct batch {
     size_t nheader;
     bd_import_row *rows;
     size_t n, bytes;
+    size_t max_rows, max_bytes;
     arena *a;
     buf report;             /* this batch's report lines, written once it commits */
     bd_import_result count; /* this batch's counts, added once it commits */
+    int in_groups;          /* a row failed after writing: run again in groups */
+    bd_import_memo memo;
 };
 
 static void report_line(buf *b, long line, const char *column, const char *reason)
@@ -68,10 +71,15 @@ static int row_precheck(const struct batch *b, const bd_import_row *row, gr_err 
     return 0;
 }
 
-/* Rows are written GROUP at a time inside one savepoint, and only a group
- * with a failing row is written again a row at a time, each row in its own
- * savepoint: SQLite's cost of opening and releasing a savepoint grows with
- * the database, and a savepoint per row was 85% of an import's time. */
+/* A batch runs its rows straight, without a savepoint of their own: a bad
+ * row is nearly always refused before it writes anything (a checksum, an
+ * unknown house, a duplicate key), and is then just reported. Only a row
+ * that fails after writing sends the batch back (the writer undoes it), to
+ * run again GROUP rows at a time inside one savepoint, a group with a
+ * failing row again a row at a time, each in a savepoint of its own. A
+ * savepoint inside the writer's transaction copies every page it touches
+ * into the statement journal once more: a savepoint per row was 85% of an
+ * import's time, and one per 64 rows still 27% (docs/benchmarks.md). */
 enum { GROUP = 64 };
 
 /* Row i: its precheck and its row function, in a savepoint of its own when
@@ -130,6 +138,7 @@ static int group_run(struct batch *b, db_conn *c, size_t from, size_t to, gr_err
         rc = row_run(b, c, i, 0, &failed, err);
     if (failed) {
         db_exec_one(c, "ROLLBACK TO bd_group", NULL);
+        memset(&b->memo, 0, sizeof(b->memo));
         bd_tally_undo(mark);
         b->count = count;
         b->report.len = report_len;
@@ -140,6 +149,30 @@ static int group_run(struct batch *b, db_conn *c, size_t from, size_t to, gr_err
     return rc;
 }
 
+/* All rows, no savepoint; GR_ECONFLICT with b->in_groups set when a row
+ * failed after it had written (so the writer undoes the batch). */
+static int straight_run(struct batch *b, db_conn *c, gr_err *err)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < b->n && !rc; i++) {
+        int64_t before = db_total_changes(c);
+        size_t mark = bd_tally_mark();
+        int failed = 0;
+
+        rc = row_run(b, c, i, 0, &failed, err);
+        if (rc || !failed)
+            continue;
+        bd_tally_undo(mark);
+        if (db_total_changes(c) != before) {
+            b->in_groups = 1;
+            rc = err_set(err, GR_ECONFLICT, "", "line %ld failed after writing", b->rows[i].line);
+        }
+    }
+    return rc;
+}
+
 static int batch_fn(db_conn *c, void *arg, gr_err *err)
 {
     struct batch *b = arg;
@@ -147,10 +180,14 @@ static int batch_fn(db_conn *c, void *arg, gr_err *err)
     int rc = 0;
 
     memset(&b->count, 0, sizeof(b->count));
+    memset(&b->memo, 0, sizeof(b->memo));
     b->report.len = 0;
     bd_tally_defer(1);
-    for (i = 0; i < b->n && !rc; i += GROUP)
-        rc = group_run(b, c, i, i + GROUP < b->n ? i + GROUP : b->n, err);
+    if (!b->in_groups)
+        rc = straight_run(b, c, err);
+    else
+        for (i = 0; i < b->n && !rc; i += GROUP)
+            rc = group_run(b, c, i, i + GROUP < b->n ? i + GROUP : b->n, err);
     if (!rc)
         return bd_tally_flush(c, err);
     bd_tally_defer(0);
@@ -164,6 +201,9 @@ static int batch_commit(struct batch *b, FILE *report, bd_import_result *out, gr
 
     if (b->n)
         rc = db_write(b->ctx->db, batch_fn, b, err);
+    if (rc == GR_ECONFLICT && b->in_groups)
+        rc = db_write(b->ctx->db, batch_fn, b, err);
+    b->in_groups = 0;
     if (!rc) {
         out->rows += b->count.rows;
         out->stored += b->count.stored;
@@ -238,6 +278,7 @@ static void batch_add(struct batch *b, csv_reader *in)
     row->field = f;
     row->nfield = n;
     row->line = csv_line(in);
+    row->memo = &b->memo;
 }
 
 /* The line of a CSV syntax error ("line N: ..."), or 0. */
@@ -248,6 +289,13 @@ static long error_line(const gr_err *e)
 
 int bd_import_run(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in, const bd_actor *who,
                   FILE *report, bd_import_result *out, gr_err *err)
+{
+    return bd_import_run_batched(ctx, e, in, who, report, BD_IMPORT_BATCH, out, err);
+}
+
+int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in,
+                          const bd_actor *who, FILE *report, size_t batch_rows,
+                          bd_import_result *out, gr_err *err)
 {
     struct batch b;
     int *col = calloc(e->ncolumns ? e->ncolumns : 1, sizeof(*col));
@@ -260,7 +308,9 @@ int bd_import_run(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in, const 
     b.who = who;
     b.col = col;
     b.a = arena_new();
-    b.rows = calloc(BD_IMPORT_BATCH, sizeof(*b.rows));
+    b.max_rows = batch_rows ? batch_rows : BD_IMPORT_BATCH;
+    b.max_bytes = (size_t)BD_IMPORT_BATCH_BYTES / BD_IMPORT_BATCH * b.max_rows;
+    b.rows = calloc(b.max_rows, sizeof(*b.rows));
     if (!col || !b.rows) {
         rc = err_set(err, GR_EINTERNAL, "", "out of memory");
         goto out;
@@ -288,7 +338,7 @@ int bd_import_run(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in, const 
             break;
         }
         batch_add(&b, in);
-        if (b.n == BD_IMPORT_BATCH || b.bytes >= BD_IMPORT_BATCH_BYTES)
+        if (b.n == b.max_rows || b.bytes >= b.max_bytes)
             rc = batch_commit(&b, report, out, err);
     }
     if (rc == 0) {

@@ -5,9 +5,10 @@
  * the file), then every row is checked and stored by the entity's row
  * function. Rows go through db_write in batches (BD_IMPORT_BATCH rows or
  * BD_IMPORT_BATCH_BYTES of field data, whichever comes first), so memory
- * stays flat for a file of any size. Each row runs inside its own SAVEPOINT:
- * a row that fails midway is rolled back whole, never half-written. Bad rows
- * go to the error report, a CSV file with the header line,column,reason.
+ * stays flat for a file of any size. A row that fails midway is rolled back
+ * whole, never half-written (bd_import.c says how without a savepoint per
+ * row). Bad rows go to the error report, a CSV file with the header
+ * line,column,reason.
  *
  * Re-importing the same file changes nothing: row functions find the stored
  * record by its natural key (ID number, credit code, facility code, address)
@@ -23,18 +24,40 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { BD_IMPORT_BATCH = 10000, BD_IMPORT_BATCH_BYTES = 16 << 20 };
+/* A batch is one db_write: the server's writer is busy with it for its
+ * whole length (some 0.4 s for 10,000 people), so imports through the API
+ * keep it short; the import command, run by an operator, writes five times
+ * as many rows a commit, for fewer pages written again and again (a
+ * million people's import took 15% less time; docs/benchmarks.md). */
+enum {
+    BD_IMPORT_BATCH = 10000,
+    BD_IMPORT_BULK = 50000,
+    BD_IMPORT_BATCH_BYTES = 16 << 20 /* for BD_IMPORT_BATCH rows; as many more for more */
+};
+
+/* What a row function may leave for the rows after it in the same write:
+ * cleared when a batch's write starts and when a group of its rows is
+ * rolled back, so it never names what the database does not hold. The
+ * members of a household follow each other in a file, and each finds the
+ * house the row before it found (bd_rows.c). */
+typedef struct bd_import_memo {
+    const struct bd_import_row *row; /* the row that left it; NULL: nothing */
+    int64_t id;
+    int64_t chain[5];
+} bd_import_memo;
 
 /* One data row: its fields in header order (leading and trailing spaces and
- * tabs trimmed) and the line of the file on which it starts. */
+ * tabs trimmed), the line of the file on which it starts and its batch's
+ * memo. */
 typedef struct bd_import_row {
     const char *const *field;
     size_t nfield;
     long line;
+    bd_import_memo *memo;
 } bd_import_row;
 
-/* A per-entity row function, run inside a write (its own SAVEPOINT per row is
- * taken by the framework: a failing row is rolled back whole). Returns 0
+/* A per-entity row function, run inside a write (the framework rolls a
+ * failing row back whole). Returns 0
  * (stored or unchanged), or GR_EINVAL (GR_EEXIST, GR_ECONFLICT, GR_ENOTFOUND,
  * GR_EFORBIDDEN likewise make the row bad) with err->field naming the CSV
  * column and err->msg the reason; GR_EINTERNAL stops the import. col holds
@@ -64,6 +87,10 @@ typedef struct bd_import_result {
  * GR_EINTERNAL for a storage failure (the batch in flight is not stored). */
 int bd_import_run(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in, const bd_actor *who,
                   FILE *report, bd_import_result *out, gr_err *err);
+/* The same with batch_rows rows a batch (BD_IMPORT_BULK for the command). */
+int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in,
+                          const bd_actor *who, FILE *report, size_t batch_rows,
+                          bd_import_result *out, gr_err *err);
 
 /* The value of the entity's column k in row, or NULL when the header has no
  * such column or the cell is empty. For row functions. */

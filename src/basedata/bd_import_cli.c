@@ -75,7 +75,7 @@ int bd_cli_import(gr_ctx *ctx, int argc, char **argv)
     if (!rc && !(report = fopen(report_path, "w")))
         rc = err_set(&err, GR_EINVAL, "report", "cannot write %s", report_path);
     if (!rc)
-        rc = bd_import_run(ctx, e, in, &who, report, &res, &err);
+        rc = bd_import_run_batched(ctx, e, in, &who, report, BD_IMPORT_BULK, &res, &err);
     if (report && fclose(report) && !rc)
         rc = err_set(&err, GR_EINTERNAL, "report", "cannot write %s", report_path);
     csv_free(in);

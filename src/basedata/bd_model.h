@@ -80,7 +80,7 @@ int bd_read_id(db_conn *c, arena *a, const char *sql, int64_t id, db_row_reader 
                const char *what, gr_err *err);
 void bd_meta_bind(db_stmt *st, int first, const bd_meta *m);
 /* Adds the changed steward and grid to a history's changes. */
-void bd_meta_diff(json_t *ch, const bd_meta *old, const bd_meta *new_);
+void bd_meta_diff(bd_changes *ch, const bd_meta *old, const bd_meta *new_);
 /* s without leading and trailing spaces and tabs, in a; NULL when empty. */
 const char *bd_trim(arena *a, const char *s);
 /* GR_EINVAL naming field when s is missing (and required) or longer than max characters. */
@@ -97,7 +97,7 @@ int bd_write_allowed(db_conn *c, const bd_actor *who, int is_new, const bd_meta 
                      gr_err *err);
 /* The history row of m's new version ("create" when is_new, else "update"). */
 int bd_history_write(db_conn *c, const bd_actor *who, const char *entity, const bd_meta *m,
-                     int is_new, json_t *ch, gr_err *err);
+                     int is_new, const bd_changes *ch, gr_err *err);
 
 /* The fixed care tags: code and Chinese name. */
 extern const char *const bd_care_tags[][2];
@@ -144,11 +144,12 @@ int bd_house_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in, i
                    int64_t version, int *changed, gr_err *err);
 
 /* The live record with a natural key: the building at b's address, the
- * house (building, unit, room); *id 0 when there is none. */
+ * house (building, unit, room); *id 0 when there is none. The house's
+ * chain goes to chain (may be NULL). */
 int bd_building_find_key(db_conn *c, arena *a, const bd_building *b, int64_t *id, int64_t *version,
                          gr_err *err);
 int bd_house_find_key(db_conn *c, int64_t building_id, const char *unit, const char *room,
-                      int64_t *id, int64_t *version, gr_err *err);
+                      int64_t *id, int64_t *version, int64_t chain[5], gr_err *err);
 
 /* ---- people (bd_people.c) ---- */
 
@@ -173,6 +174,9 @@ typedef struct bd_person_input {
     int phone_clear;
     const char *ethnicity, *residency, *permit_start, *permit_end;
     int64_t house_id;
+    /* The chain of house_id when the caller has read the house live in this
+     * same write (an import's household); NULL: the write reads it. */
+    const int64_t *house_chain;
     const char *relation, *employment, *social_security;
     const char *care_tags[BD_TAGS_MAX];
     size_t ncare_tags;

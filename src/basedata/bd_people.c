@@ -282,7 +282,8 @@ static int fields_in(arena *a, const bd_person_input *in, bd_person *p, gr_err *
 }
 
 /* The chain: the house's (its building's), or the steward unit's without a house. */
-static int person_place(db_conn *c, arena *a, const bd_actor *who, bd_person *p, gr_err *err)
+static int person_place(db_conn *c, arena *a, const bd_actor *who, const int64_t *house_chain,
+                        bd_person *p, gr_err *err)
 {
     bd_house h;
     int64_t unit = p->m.steward_org_id ? p->m.steward_org_id : who->scope_org_id;
@@ -292,6 +293,10 @@ static int person_place(db_conn *c, arena *a, const bd_actor *who, bd_person *p,
         if (!unit)
             return err_set(err, GR_EINVAL, "house_id", "is required without a steward unit");
         return bd_chain_of_unit(c, unit, "steward_org_id", p->m.chain, err);
+    }
+    if (house_chain) {
+        memcpy(p->m.chain, house_chain, sizeof(p->m.chain));
+        return 0;
     }
     rc = bd_house_get(c, a, p->house_id, &h, err);
     if (rc == GR_ENOTFOUND || (!rc && h.m.retired_at))
@@ -305,20 +310,18 @@ static int person_place(db_conn *c, arena *a, const bd_actor *who, bd_person *p,
 /* ---- the write ---- */
 
 /* Whether a sealed field changes, and its history entry; keeps the old ciphertext. */
-static int sealed_diff(db_conn *c, json_t *ch, const char *field, const sealed *old,
+static int sealed_diff(db_conn *c, bd_changes *ch, const char *field, const sealed *old,
                        const sealed *new_, int differs, const bd_meta *m, gr_err *err)
 {
     if (!differs)
         return 0;
-    json_object_set_new(ch, field,
-                        json_pack("[o, o]", old->enc ? json_string(BD_SEALED_MARK) : json_null(),
-                                  new_->enc ? json_string(BD_SEALED_MARK) : json_null()));
+    bd_changes_put_sealed(ch, field, old->enc != NULL, new_->enc != NULL);
     if (!old->enc)
         return 0;
     return bd_history_seal_keep(c, "person", m->id, m->version, field, old->enc, old->len, err);
 }
 
-static void person_diff(json_t *ch, const bd_person *o, const bd_person *n)
+static void person_diff(bd_changes *ch, const bd_person *o, const bd_person *n)
 {
     bd_changes_put_text(ch, "birth_date", o->birth_date, n->birth_date);
     bd_changes_put_text(ch, "sex", o->sex[0] ? o->sex : NULL, n->sex);
@@ -482,7 +485,7 @@ static int person_load_old(db_conn *c, arena *a, int64_t id, int64_t version, pe
 }
 
 static int sealed_diffs(gr_ctx *ctx, db_conn *c, arena *a, const bd_person_input *in,
-                        const person_row *old, const person_row *r, json_t *ch, gr_err *err)
+                        const person_row *old, const person_row *r, bd_changes *ch, gr_err *err)
 {
     int is_new = old->p.m.id == 0, phone = 0, rc;
 
@@ -504,7 +507,7 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
                         gr_err *err)
 {
     person_row old, r;
-    json_t *ch = json_object();
+    bd_changes ch = {0};
     int is_new = *id == 0, rc = 0;
 
     memset(&old, 0, sizeof(old));
@@ -520,15 +523,15 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
     if (!rc)
         rc = fields_in(a, in, &r.p, err);
     if (!rc)
-        rc = person_place(c, a, who, &r.p, err);
+        rc = person_place(c, a, who, in->house_chain, &r.p, err);
     if (!rc)
         rc = bd_write_allowed(c, who, is_new, &old.p.m, &r.p.m, err);
     if (rc)
         goto out;
     r.p.m.id = *id;
-    person_diff(ch, &old.p, &r.p);
-    rc = sealed_diffs(ctx, c, a, in, &old, &r, ch, err);
-    *changed = is_new || json_object_size(ch) > 0;
+    person_diff(&ch, &old.p, &r.p);
+    rc = sealed_diffs(ctx, c, a, in, &old, &r, &ch, err);
+    *changed = is_new || ch.n > 0;
     if (rc || !*changed)
         goto out;
     rc = person_save(c, &r, is_new, err);
@@ -543,9 +546,9 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
             rc = bd_tally_person(c, &r.p, 1, err);
     }
     if (!rc)
-        rc = bd_history_write(c, who, "person", &r.p.m, is_new, ch, err);
+        rc = bd_history_write(c, who, "person", &r.p.m, is_new, &ch, err);
 out:
-    json_decref(ch);
+    bd_changes_free(&ch);
     return rc;
 }
 

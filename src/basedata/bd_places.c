@@ -146,44 +146,36 @@ static int house_check(bd_house *h, gr_err *err)
 
 /* ---- history ---- */
 
-static void put_real(json_t *ch, const char *field, double old, double new_, int had_old)
-{
-    if (had_old && old == new_)
-        return;
-    json_object_set_new(ch, field,
-                        json_pack("[o, f]", had_old ? json_real(old) : json_null(), new_));
-}
-
-static void building_diff(json_t *ch, const bd_building *o, const bd_building *n, int is_new)
+static void building_diff(bd_changes *ch, const bd_building *o, const bd_building *n, int is_new)
 {
     bd_changes_put_text(ch, "district", o->district, n->district);
     bd_changes_put_text(ch, "street", o->street, n->street);
     bd_changes_put_text(ch, "road", o->road, n->road);
     bd_changes_put_text(ch, "house_number", o->house_number, n->house_number);
     bd_changes_put_text(ch, "building", o->building, n->building);
-    put_real(ch, "lat", o->lat, n->lat, !is_new);
-    put_real(ch, "lon", o->lon, n->lon, !is_new);
+    bd_changes_put_real(ch, "lat", !is_new, o->lat, 1, n->lat);
+    bd_changes_put_real(ch, "lon", !is_new, o->lon, 1, n->lon);
     bd_changes_put_int(ch, "floors", o->floors, n->floors, 1);
     bd_changes_put_text(ch, "use", o->use, n->use);
     bd_changes_put_text(ch, "source", o->m.source, n->m.source);
     bd_meta_diff(ch, &o->m, &n->m);
 }
 
-static void house_diff(json_t *ch, const bd_house *o, const bd_house *n, int is_new)
+static void house_diff(bd_changes *ch, const bd_house *o, const bd_house *n, int is_new)
 {
     bd_changes_put_int(ch, "building_id", o->building_id, n->building_id, 1);
     bd_changes_put_text(ch, "unit", o->unit, n->unit);
-    if (o->has_floor != n->has_floor || o->floor != n->floor)
-        json_object_set_new(ch, "floor",
-                            json_pack("[o, o]", o->has_floor ? json_integer(o->floor) : json_null(),
-                                      n->has_floor ? json_integer(n->floor) : json_null()));
+    if (o->has_floor != n->has_floor || o->floor != n->floor) {
+        json_t *was = o->has_floor ? json_integer(o->floor) : NULL;
+        json_t *is = n->has_floor ? json_integer(n->floor) : NULL;
+
+        bd_changes_put_json(ch, "floor", was, is);
+        json_decref(was);
+        json_decref(is);
+    }
     bd_changes_put_text(ch, "room", o->room, n->room);
-    if (o->area_m2 != n->area_m2 || is_new)
-        if (n->area_m2 > 0 || !is_new)
-            json_object_set_new(ch, "area_m2",
-                                json_pack("[o, o]",
-                                          o->area_m2 > 0 ? json_real(o->area_m2) : json_null(),
-                                          n->area_m2 > 0 ? json_real(n->area_m2) : json_null()));
+    if ((o->area_m2 != n->area_m2 || is_new) && (n->area_m2 > 0 || !is_new))
+        bd_changes_put_real(ch, "area_m2", o->area_m2 > 0, o->area_m2, n->area_m2 > 0, n->area_m2);
     bd_changes_put_text(ch, "use", o->use, n->use);
     bd_changes_put_text(ch, "ownership", o->ownership, n->ownership);
     bd_changes_put_text(ch, "occupancy", o->occupancy, n->occupancy);
@@ -275,7 +267,7 @@ static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who
                           int64_t *id, int64_t version, int *changed, gr_err *err)
 {
     bd_building old = {0};
-    json_t *ch = json_object();
+    bd_changes ch = {0};
     int is_new = *id == 0, rc;
 
     rc = building_check(in, err);
@@ -291,8 +283,8 @@ static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who
     if (rc)
         goto out;
     in->m.id = *id;
-    building_diff(ch, &old, in, is_new);
-    *changed = is_new || json_object_size(ch) > 0;
+    building_diff(&ch, &old, in, is_new);
+    *changed = is_new || ch.n > 0;
     if (!*changed)
         goto out;
     rc = building_save(c, a, in, is_new, err);
@@ -301,9 +293,9 @@ static int building_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who
     if (!rc)
         rc = chain_cascade(c, "building", &old.m, &in->m, err);
     if (!rc)
-        rc = bd_history_write(c, who, "building", &in->m, is_new, ch, err);
+        rc = bd_history_write(c, who, "building", &in->m, is_new, &ch, err);
 out:
-    json_decref(ch);
+    bd_changes_free(&ch);
     return rc;
 }
 
@@ -379,7 +371,7 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
                        int64_t version, int *changed, gr_err *err)
 {
     bd_house old = {0};
-    json_t *ch = json_object();
+    bd_changes ch = {0};
     int is_new = *id == 0, rc;
 
     rc = house_check(in, err);
@@ -395,8 +387,8 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
     if (rc)
         goto out;
     in->m.id = *id;
-    house_diff(ch, &old, in, is_new);
-    *changed = is_new || json_object_size(ch) > 0;
+    house_diff(&ch, &old, in, is_new);
+    *changed = is_new || ch.n > 0;
     if (!*changed)
         goto out;
     rc = house_save(c, in, is_new, err);
@@ -412,9 +404,9 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
             rc = bd_tally_house(c, in, 1, err);
     }
     if (!rc)
-        rc = bd_history_write(c, who, "house", &in->m, is_new, ch, err);
+        rc = bd_history_write(c, who, "house", &in->m, is_new, &ch, err);
 out:
-    json_decref(ch);
+    bd_changes_free(&ch);
     return rc;
 }
 
@@ -530,13 +522,14 @@ int bd_building_find_key(db_conn *c, arena *a, const bd_building *b, int64_t *id
 }
 
 int bd_house_find_key(db_conn *c, int64_t building_id, const char *unit, const char *room,
-                      int64_t *id, int64_t *version, gr_err *err)
+                      int64_t *id, int64_t *version, int64_t chain[5], gr_err *err)
 {
     db_stmt *st = db_prepare(c,
-                             "SELECT id, version FROM bd_houses WHERE building_id = ? AND "
-                             "unit = ? AND room = ? AND retired_at IS NULL",
+                             "SELECT id, version, city_id, district_id, street_id, community_id, "
+                             "grid_id FROM bd_houses WHERE building_id = ? AND unit = ? AND "
+                             "room = ? AND retired_at IS NULL",
                              err);
-    int rc;
+    int rc, k;
 
     *id = *version = 0;
     if (!st)
@@ -548,6 +541,8 @@ int bd_house_find_key(db_conn *c, int64_t building_id, const char *unit, const c
     if (rc == DB_ROW) {
         *id = db_col_int(st, 0);
         *version = db_col_int(st, 1);
+        for (k = 0; chain && k < 5; k++)
+            chain[k] = db_col_int(st, 2 + k);
     }
     db_done(st);
     return rc < 0 ? rc : 0;

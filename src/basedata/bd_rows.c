@@ -27,6 +27,31 @@ static const char *const person_cols[] = {
     "room",      "house_id",     "name",       "id_number",    "phone",      "ethnicity",
     "residency", "permit_start", "permit_end", "relation",     "employment", "social_security",
     "care_tags", "source"};
+/* person_cols by name, in their order. */
+enum {
+    P_DISTRICT,
+    P_STREET,
+    P_ROAD,
+    P_NUMBER,
+    P_BUILDING,
+    P_UNIT,
+    P_ROOM,
+    P_HOUSE_ID,
+    P_NAME,
+    P_ID_NUMBER,
+    P_PHONE,
+    P_ETHNICITY,
+    P_RESIDENCY,
+    P_PERMIT_START,
+    P_PERMIT_END,
+    P_RELATION,
+    P_EMPLOYMENT,
+    P_SOCIAL_SECURITY,
+    P_CARE_TAGS,
+    P_SOURCE
+};
+_Static_assert(sizeof(person_cols) / sizeof(person_cols[0]) == P_SOURCE + 1,
+               "person_cols and their names differ");
 static const char *const person_req[] = {"name", "id_number", "residency"};
 #define N(a) (sizeof(a) / sizeof(a[0]))
 
@@ -197,7 +222,7 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
 
     *changed = 0;
     if (!rc && h.room)
-        rc = bd_house_find_key(c, h.building_id, h.unit, h.room, &id, &version, err);
+        rc = bd_house_find_key(c, h.building_id, h.unit, h.room, &id, &version, NULL, err);
     if (!rc && id && (rc = bd_house_get(c, a, id, &old, err)) == 0) {
         h.m.steward_org_id = old.m.steward_org_id;
         h.m.steward_user_id = old.m.steward_user_id;
@@ -210,27 +235,55 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
 
 /* ---- people ---- */
 
-#define PV(name) val(row, col, person_cols, N(person_cols), name)
+#define PV(k) bd_import_value(row, col, k)
 
-/* The house of a row: house_id, or (building address, unit, room). */
-static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *col, int64_t *id,
-                     gr_err *err)
+/* Whether two rows name the same house (house_id, or address, unit and room). */
+static int same_house(const bd_import_row *a, const bd_import_row *b, const int *col)
 {
-    const char *addr[5] = {PV("district"), PV("street"), PV("road"), PV("house_number"),
-                           PV("building")};
+    static const int key[] = {P_HOUSE_ID, P_DISTRICT, P_STREET, P_ROAD,
+                              P_NUMBER,   P_BUILDING, P_UNIT,   P_ROOM};
+    size_t k;
+
+    for (k = 0; k < N(key); k++) {
+        const char *x = bd_import_value(a, col, key[k]), *y = bd_import_value(b, col, key[k]);
+
+        if (!x != !y || (x && strcmp(x, y) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* The house of a row: house_id, or (building address, unit, room); the
+ * house the row before found when the row names the same one. */
+static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *col,
+                     bd_person_input *in, gr_err *err)
+{
+    const char *addr[5] = {PV(P_DISTRICT), PV(P_STREET), PV(P_ROAD), PV(P_NUMBER), PV(P_BUILDING)};
+    bd_import_memo *memo = row->memo;
     int64_t building = 0, version;
     int rc;
 
-    *id = 0;
-    if (PV("house_id"))
-        return integer(PV("house_id"), "house_id", id, err);
-    if (!PV("room"))
+    in->house_id = 0;
+    if (PV(P_HOUSE_ID))
+        return integer(PV(P_HOUSE_ID), "house_id", &in->house_id, err);
+    if (!PV(P_ROOM))
         return 0;
+    if (memo && memo->row && same_house(memo->row, row, col)) {
+        in->house_id = memo->id;
+        in->house_chain = memo->chain;
+        return 0;
+    }
     rc = row_building(c, a, NULL, addr, &building, err);
     if (!rc)
-        rc = bd_house_find_key(c, building, PV("unit"), PV("room"), id, &version, err);
-    if (!rc && !*id)
+        rc = bd_house_find_key(c, building, PV(P_UNIT), PV(P_ROOM), &in->house_id, &version,
+                               memo ? memo->chain : NULL, err);
+    if (!rc && !in->house_id)
         rc = err_set(err, GR_EINVAL, "room", "no house with this unit and room in the building");
+    if (!rc && memo) {
+        memo->row = row;
+        memo->id = in->house_id;
+        in->house_chain = memo->chain;
+    }
     return rc;
 }
 
@@ -260,20 +313,20 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
 
     *changed = 0;
     memset(&in, 0, sizeof(in));
-    in.name = PV("name");
-    in.id_number = PV("id_number");
-    in.phone = PV("phone");
+    in.name = PV(P_NAME);
+    in.id_number = PV(P_ID_NUMBER);
+    in.phone = PV(P_PHONE);
     in.phone_clear = !in.phone;
-    in.ethnicity = PV("ethnicity");
-    in.residency = PV("residency");
-    in.permit_start = PV("permit_start");
-    in.permit_end = PV("permit_end");
-    in.relation = PV("relation");
-    in.employment = PV("employment");
-    in.social_security = PV("social_security");
-    in.source = source_of(PV("source"));
-    row_tags(a, PV("care_tags"), &in);
-    rc = row_house(c, a, row, col, &in.house_id, err);
+    in.ethnicity = PV(P_ETHNICITY);
+    in.residency = PV(P_RESIDENCY);
+    in.permit_start = PV(P_PERMIT_START);
+    in.permit_end = PV(P_PERMIT_END);
+    in.relation = PV(P_RELATION);
+    in.employment = PV(P_EMPLOYMENT);
+    in.social_security = PV(P_SOCIAL_SECURITY);
+    in.source = source_of(PV(P_SOURCE));
+    row_tags(a, PV(P_CARE_TAGS), &in);
+    rc = row_house(c, a, row, col, &in, err);
     if (!rc && in.id_number) {
         rc = bd_person_find_id_number(ctx, c, in.id_number, &id, err);
         if (rc == GR_ENOTFOUND)

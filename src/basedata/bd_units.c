@@ -726,10 +726,9 @@ static int chain_empty(const int64_t chain[5])
 }
 
 /* field -> [old, new] for every field that differs; sealed ones masked. */
-static json_t *diff(const bd_unit_def *d, const struct unit_rec *old, const struct unit_rec *new_,
-                    int *sealed_changed)
+static void diff(const bd_unit_def *d, const struct unit_rec *old, const struct unit_rec *new_,
+                 bd_changes *ch, int *sealed_changed)
 {
-    json_t *ch = json_object();
     size_t i;
 
     *sealed_changed = 0;
@@ -746,12 +745,9 @@ static json_t *diff(const bd_unit_def *d, const struct unit_rec *old, const stru
             continue;
         if (u->type == T_SEALED) {
             *sealed_changed = 1;
-            json_object_set_new(ch, u->name,
-                                json_pack("[o, o]", a ? json_string(BD_SEALED_MARK) : json_null(),
-                                          b ? json_string(BD_SEALED_MARK) : json_null()));
+            bd_changes_put_sealed(ch, u->name, a != NULL, b != NULL);
         } else {
-            json_object_set_new(ch, u->name,
-                                json_pack("[O, O]", a ? a : json_null(), b ? b : json_null()));
+            bd_changes_put_json(ch, u->name, a, b);
         }
     }
     bd_changes_put_int(ch, "steward_org_id", old ? old->m.steward_org_id : 0,
@@ -759,7 +755,6 @@ static json_t *diff(const bd_unit_def *d, const struct unit_rec *old, const stru
     bd_changes_put_int(ch, "steward_user_id", old ? old->m.steward_user_id : 0,
                        new_->m.steward_user_id, 1);
     bd_changes_put_int(ch, "grid_id", old ? old->m.chain[4] : 0, new_->m.chain[4], 1);
-    return ch;
 }
 
 static void meta_bind(db_stmt *st, const bd_meta *m)
@@ -846,7 +841,7 @@ static int write_update(gr_ctx *ctx, db_conn *c, const bd_unit_def *d, struct un
 }
 
 static int history(db_conn *c, const bd_unit_def *d, const bd_actor *who, const struct unit_rec *r,
-                   const char *action, json_t *changes, gr_err *err)
+                   const char *action, const bd_changes *changes, gr_err *err)
 {
     bd_change ch = {d->entity, r->m.id,     r->m.version, r->m.updated_at,
                     who,       r->m.source, action,       changes};
@@ -860,7 +855,7 @@ int bd_unit_write(gr_ctx *ctx, db_conn *c, const bd_unit_def *d, const bd_actor 
     struct input p;
     struct unit_rec old, r;
     int have_old = 0, sealed_changed = 0, rc;
-    json_t *changes = NULL;
+    bd_changes changes = {0};
     const char *name, *source = NULL;
     json_t *x;
     size_t i;
@@ -942,8 +937,8 @@ int bd_unit_write(gr_ctx *ctx, db_conn *c, const bd_unit_def *d, const bd_actor 
         rc = bd_scope_check(c, who, &r.m, err);
     if (rc)
         goto out;
-    changes = diff(d, have_old ? &old : NULL, &r, &sealed_changed);
-    if (have_old && json_object_size(changes) == 0)
+    diff(d, have_old ? &old : NULL, &r, &changes, &sealed_changed);
+    if (have_old && changes.n == 0)
         goto out; /* unchanged: no new version */
     if (have_old && old.m.retired_at) {
         rc = err_set(err, GR_ECONFLICT, d->key[0], "%s with this %s is retired (id %lld)", d->what,
@@ -969,13 +964,13 @@ int bd_unit_write(gr_ctx *ctx, db_conn *c, const bd_unit_def *d, const bd_actor 
         rc = write_insert(ctx, c, d, &r, err);
     }
     if (!rc)
-        rc = history(c, d, who, &r, have_old ? "update" : "create", changes, err);
+        rc = history(c, d, who, &r, have_old ? "update" : "create", &changes, err);
     if (!rc) {
         *id = r.m.id;
         *changed = 1;
     }
 out:
-    json_decref(changes);
+    bd_changes_free(&changes);
     json_decref(p.v);
     rec_free(&old);
     rec_free(&r);
@@ -988,7 +983,7 @@ int bd_unit_retire(gr_ctx *ctx, db_conn *c, const bd_unit_def *d, const bd_actor
     struct unit_rec r;
     buf b = BUF_INIT;
     db_stmt *st = NULL;
-    json_t *changes = NULL;
+    bd_changes changes = {0};
     int rc = rec_load(ctx, c, d, id, &r, err);
 
     if (rc)
@@ -1024,13 +1019,13 @@ int bd_unit_retire(gr_ctx *ctx, db_conn *c, const bd_unit_def *d, const bd_actor
         goto out;
     r.m.version++;
     r.m.source = "collected";
-    changes = json_pack("{s:[n, I]}", "retired_at", (json_int_t)r.m.updated_at);
-    rc = history(c, d, who, &r, "retire", changes, err);
+    bd_changes_put_int(&changes, "retired_at", 0, r.m.updated_at, 1);
+    rc = history(c, d, who, &r, "retire", &changes, err);
 out:
     if (st)
         db_done(st);
     buf_free(&b);
-    json_decref(changes);
+    bd_changes_free(&changes);
     rec_free(&r);
     return rc;
 }

@@ -113,6 +113,10 @@ int db_exec(db_conn *c, const char *sql, gr_err *err);
 int db_exec_one(db_conn *c, const char *sql, gr_err *err);
 int64_t db_last_id(db_conn *c);
 int db_changes(db_conn *c);
+/* Rows written by the connection's finished statements since it opened
+ * (triggers' too; a statement that failed and was undone adds nothing):
+ * equal before and after a piece of work means it wrote nothing. */
+int64_t db_total_changes(db_conn *c);
 
 /* One-shot helper: the first column of the first row as an integer (def if no row). */
 int db_query_int(db_conn *c, const char *sql, int64_t param, int64_t def, int64_t *out,

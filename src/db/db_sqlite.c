@@ -19,6 +19,7 @@ struct db_stmt {
     sqlite3_stmt *st;
     db_conn *conn;
     char *sql;
+    size_t len;
     uint64_t hash;
     int in_use;
     int cached;
@@ -79,13 +80,24 @@ static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 102
 static const double commit_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                        0.05,   0.1,   0.25,   0.5,   1};
 
-static uint64_t hash_sql(const char *s)
+/* The statement cache's hash, eight bytes a step: a byte at a time, the
+ * hash of the text was a tenth of an import's time on the writer (its
+ * statements are long and run a dozen times a row). The text itself is
+ * compared on a match. */
+static uint64_t hash_sql(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = 1469598103934665603ULL ^ n, w;
+    size_t i;
 
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w) * 1099511628211ULL;
+    return h ^ (h >> 29);
 }
 
 static int sqlite_to_err(sqlite3 *h, int rc, gr_err *err)
@@ -134,8 +146,8 @@ static int conn_open(const char *path, int readonly, db_conn **out, gr_err *err)
                              * (2 MiB by default read them again and again). */
                             "PRAGMA cache_size=-65536; "
                             /* Statement journals of the nested savepoints
-                             * (a row each in an import) in memory, not in a
-                             * temporary file written row by row. */
+                             * (an import's rows run again in groups) in
+                             * memory, not in a temporary file. */
                             "PRAGMA temp_store=MEMORY;",
                  err);
     if (rc) {
@@ -227,7 +239,8 @@ db_conn *db_reader(db *d)
 
 db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err)
 {
-    uint64_t h = hash_sql(sql);
+    size_t len = strlen(sql);
+    uint64_t h = hash_sql(sql, len);
     size_t slot = h & (STMT_CACHE_SLOTS - 1);
     size_t i;
     db_stmt *st;
@@ -237,7 +250,7 @@ db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err)
         st = c->cache[(slot + i) & (STMT_CACHE_SLOTS - 1)];
         if (!st)
             break;
-        if (st->hash == h && !st->in_use && strcmp(st->sql, sql) == 0) {
+        if (st->hash == h && !st->in_use && st->len == len && memcmp(st->sql, sql, len) == 0) {
             st->in_use = 1;
             return st;
         }
@@ -253,6 +266,9 @@ db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err)
     }
     st->conn = c;
     st->sql = strdup(sql);
+    if (!st->sql)
+        abort();
+    st->len = len;
     st->hash = h;
     st->in_use = 1;
     /* Cache it in a free slot; a statement already in use (a nested query with
@@ -444,6 +460,11 @@ int64_t db_last_id(db_conn *c)
 int db_changes(db_conn *c)
 {
     return sqlite3_changes(c->h);
+}
+
+int64_t db_total_changes(db_conn *c)
+{
+    return sqlite3_total_changes64(c->h);
 }
 
 int db_query_int(db_conn *c, const char *sql, int64_t param, int64_t def, int64_t *out, gr_err *err)

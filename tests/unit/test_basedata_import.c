@@ -242,7 +242,7 @@ static const bd_import_entity fail_entity = {"orgs-failing", fail_columns, 3, fa
 
 static void test_row_never_half_written(void **state)
 {
-    char a[19], b[19], text[256];
+    char a[19], b[19], d[19], text[256];
     bd_import_result res;
     gr_err err = {0};
     char *rep = NULL;
@@ -252,12 +252,21 @@ static void test_row_never_half_written(void **state)
     (void)state;
     uscc_make(900001, a);
     uscc_make(900002, b);
-    snprintf(text, sizeof(text), "uscc,name,fail\n%s,甲公司,0\n%s,乙公司,1\n", a, b);
+    uscc_make(900004, d);
+    /* Line 4 is refused before it writes (a straight run goes on past it);
+     * line 3 fails after writing (the batch runs again in groups). */
+    snprintf(text, sizeof(text),
+             "uscc,name,fail\n%s,甲公司,0\n%s,乙公司,1\n91110000BADBADBAD0,丙公司,0\n%s,丁公司,0\n",
+             a, b, d);
     assert_int_equal(run_mem(&fail_entity, text, f, &res, &err), 0);
     fclose(f);
-    assert_int_equal(res.stored, 1);
-    assert_int_equal(res.bad, 1);
+    assert_int_equal(res.rows, 4);
+    assert_int_equal(res.stored, 2);
+    assert_int_equal(res.bad, 2);
     assert_non_null(strstr(rep, "3,fail,asked to fail after writing"));
+    assert_non_null(strstr(rep, "\n4,uscc,"));
+    assert_int_equal(
+        gr_testdb_int(D, "SELECT count(*) FROM bd_orgs WHERE name = '丁公司' AND ?1", 1), 1);
     free(rep);
     /* Row 2 is there with its history; row 3 left nothing: no record, no history. */
     assert_int_equal(
