@@ -142,12 +142,17 @@ int bd_building_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_building 
 /* The same for houses; GR_EEXIST naming "room" for (building, unit, room) taken. */
 int bd_house_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in, int64_t *id,
                    int64_t version, int *changed, gr_err *err);
+/* The same, given the chain of in->building_id because the caller found
+ * the building live in this same write (an import's rooms of a building). */
+int bd_house_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in,
+                          const int64_t building_chain[5], int64_t *id, int64_t version,
+                          int *changed, gr_err *err);
 
 /* The live record with a natural key: the building at b's address, the
- * house (building, unit, room); *id 0 when there is none. The house's
+ * house (building, unit, room); *id 0 when there is none. The record's
  * chain goes to chain (may be NULL). */
 int bd_building_find_key(db_conn *c, arena *a, const bd_building *b, int64_t *id, int64_t *version,
-                         gr_err *err);
+                         int64_t chain[5], gr_err *err);
 int bd_house_find_key(db_conn *c, int64_t building_id, const char *unit, const char *room,
                       int64_t *id, int64_t *version, int64_t chain[5], gr_err *err);
 
@@ -174,9 +179,6 @@ typedef struct bd_person_input {
     int phone_clear;
     const char *ethnicity, *residency, *permit_start, *permit_end;
     int64_t house_id;
-    /* The chain of house_id when the caller has read the house live in this
-     * same write (an import's household); NULL: the write reads it. */
-    const int64_t *house_chain;
     const char *relation, *employment, *social_security;
     const char *care_tags[BD_TAGS_MAX];
     size_t ncare_tags;
@@ -196,6 +198,11 @@ void bd_person_tags_split(arena *a, const char *tags, bd_person_input *in);
  * same number, GR_ECONFLICT naming "version" for a stale version. */
 int bd_person_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
                     int64_t *id, int64_t version, int *changed, gr_err *err);
+/* The same, given the chain of in->house_id because the caller found the
+ * house live in this same write (an import's household). */
+int bd_person_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
+                           const int64_t house_chain[5], int64_t *id, int64_t version, int *changed,
+                           gr_err *err);
 
 /* The blind index of a value of a sealed column (normalised: trimmed, an
  * ID number's x upper-case). */

@@ -503,8 +503,8 @@ static int sealed_diffs(gr_ctx *ctx, db_conn *c, arena *a, const bd_person_input
 }
 
 static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
-                        const bd_person_input *in, int64_t *id, int64_t version, int *changed,
-                        gr_err *err)
+                        const bd_person_input *in, const int64_t *house_chain, int64_t *id,
+                        int64_t version, int *changed, gr_err *err)
 {
     person_row old, r;
     bd_changes ch = {0};
@@ -523,7 +523,7 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
     if (!rc)
         rc = fields_in(a, in, &r.p, err);
     if (!rc)
-        rc = person_place(c, a, who, in->house_chain, &r.p, err);
+        rc = person_place(c, a, who, house_chain, &r.p, err);
     if (!rc)
         rc = bd_write_allowed(c, who, is_new, &old.p.m, &r.p.m, err);
     if (rc)
@@ -552,14 +552,21 @@ out:
     return rc;
 }
 
-int bd_person_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
-                    int64_t *id, int64_t version, int *changed, gr_err *err)
+int bd_person_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
+                           const int64_t house_chain[5], int64_t *id, int64_t version, int *changed,
+                           gr_err *err)
 {
     arena *a = arena_new();
-    int rc = person_write(ctx, c, a, who, in, id, version, changed, err);
+    int rc = person_write(ctx, c, a, who, in, house_chain, id, version, changed, err);
 
     arena_free(a);
     return rc;
+}
+
+int bd_person_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
+                    int64_t *id, int64_t version, int *changed, gr_err *err)
+{
+    return bd_person_write_placed(ctx, c, who, in, NULL, id, version, changed, err);
 }
 
 void bd_person_input_from(const bd_person *p, bd_person_input *in)

@@ -351,13 +351,18 @@ static int house_save(db_conn *c, const bd_house *h, int is_new, gr_err *err)
 }
 
 /* The house takes its building's units. */
-static int house_place(db_conn *c, arena *a, bd_house *h, gr_err *err)
+static int house_place(db_conn *c, arena *a, const int64_t *building_chain, bd_house *h,
+                       gr_err *err)
 {
     bd_building b;
     int rc;
 
     if (h->building_id <= 0)
         return err_set(err, GR_EINVAL, "building_id", "is required");
+    if (building_chain) {
+        memcpy(h->m.chain, building_chain, sizeof(h->m.chain));
+        return 0;
+    }
     rc = bd_building_get(c, a, h->building_id, &b, err);
     if (rc == GR_ENOTFOUND || (!rc && b.m.retired_at))
         return err_set(err, GR_EINVAL, "building_id", "no live building with id %lld",
@@ -367,8 +372,9 @@ static int house_place(db_conn *c, arena *a, bd_house *h, gr_err *err)
     return rc;
 }
 
-static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, int64_t *id,
-                       int64_t version, int *changed, gr_err *err)
+static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in,
+                       const int64_t *building_chain, int64_t *id, int64_t version, int *changed,
+                       gr_err *err)
 {
     bd_house old = {0};
     bd_changes ch = {0};
@@ -376,7 +382,7 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in, 
 
     rc = house_check(in, err);
     if (!rc)
-        rc = house_place(c, a, in, err);
+        rc = house_place(c, a, building_chain, in, err);
     if (!rc && !is_new) {
         rc = bd_house_get(c, a, *id, &old, err);
         if (!rc)
@@ -410,16 +416,23 @@ out:
     return rc;
 }
 
-int bd_house_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in, int64_t *id,
-                   int64_t version, int *changed, gr_err *err)
+int bd_house_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in,
+                          const int64_t building_chain[5], int64_t *id, int64_t version,
+                          int *changed, gr_err *err)
 {
     arena *a = arena_new();
     int rc;
 
     (void)ctx;
-    rc = house_write(c, a, who, in, id, version, changed, err);
+    rc = house_write(c, a, who, in, building_chain, id, version, changed, err);
     arena_free(a);
     return rc;
+}
+
+int bd_house_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in, int64_t *id,
+                   int64_t version, int *changed, gr_err *err)
+{
+    return bd_house_write_placed(ctx, c, who, in, NULL, id, version, changed, err);
 }
 
 /* ---- lists ---- */
@@ -499,11 +512,22 @@ int bd_house_list(db_conn *c, arena *a, const bd_filter *f, bd_house **out, size
 
 /* ---- natural keys (import) ---- */
 
+/* The unit chain of a row, from column i on (city .. grid), into chain
+ * when it is not NULL. */
+static void chain_read(db_stmt *st, int i, int64_t chain[5])
+{
+    int k;
+
+    for (k = 0; chain && k < 5; k++)
+        chain[k] = db_col_int(st, i + k);
+}
+
 int bd_building_find_key(db_conn *c, arena *a, const bd_building *b, int64_t *id, int64_t *version,
-                         gr_err *err)
+                         int64_t chain[5], gr_err *err)
 {
     db_stmt *st = db_prepare(c,
-                             "SELECT id, version FROM bd_buildings WHERE address_key = ? AND "
+                             "SELECT id, version, city_id, district_id, street_id, community_id, "
+                             "grid_id FROM bd_buildings WHERE address_key = ? AND "
                              "retired_at IS NULL",
                              err);
     int rc;
@@ -516,6 +540,7 @@ int bd_building_find_key(db_conn *c, arena *a, const bd_building *b, int64_t *id
     if (rc == DB_ROW) {
         *id = db_col_int(st, 0);
         *version = db_col_int(st, 1);
+        chain_read(st, 2, chain);
     }
     db_done(st);
     return rc < 0 ? rc : 0;
@@ -529,7 +554,7 @@ int bd_house_find_key(db_conn *c, int64_t building_id, const char *unit, const c
                              "grid_id FROM bd_houses WHERE building_id = ? AND unit = ? AND "
                              "room = ? AND retired_at IS NULL",
                              err);
-    int rc, k;
+    int rc;
 
     *id = *version = 0;
     if (!st)
@@ -541,8 +566,7 @@ int bd_house_find_key(db_conn *c, int64_t building_id, const char *unit, const c
     if (rc == DB_ROW) {
         *id = db_col_int(st, 0);
         *version = db_col_int(st, 1);
-        for (k = 0; chain && k < 5; k++)
-            chain[k] = db_col_int(st, 2 + k);
+        chain_read(st, 2, chain);
     }
     db_done(st);
     return rc < 0 ? rc : 0;

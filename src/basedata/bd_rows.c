@@ -21,6 +21,25 @@ static const char *const building_req[] = {"district", "street", "road", "house_
 static const char *const house_cols[] = {
     "district", "street", "road",    "house_number", "building",  "building_id", "unit",
     "floor",    "room",   "area_m2", "use",          "ownership", "occupancy",   "source"};
+/* house_cols by name, in their order. */
+enum {
+    H_DISTRICT,
+    H_STREET,
+    H_ROAD,
+    H_NUMBER,
+    H_BUILDING,
+    H_BUILDING_ID,
+    H_UNIT,
+    H_FLOOR,
+    H_ROOM,
+    H_AREA_M2,
+    H_USE,
+    H_OWNERSHIP,
+    H_OCCUPANCY,
+    H_SOURCE
+};
+_Static_assert(sizeof(house_cols) / sizeof(house_cols[0]) == H_SOURCE + 1,
+               "house_cols and their names differ");
 static const char *const house_req[] = {"room", "ownership"};
 static const char *const person_cols[] = {
     "district",  "street",       "road",       "house_number", "building",   "unit",
@@ -145,7 +164,7 @@ static int building_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_i
     if (!rc && b.district && b.street && b.road && b.house_number) {
         if (!b.building)
             b.building = "";
-        rc = bd_building_find_key(c, a, &b, &id, &version, err);
+        rc = bd_building_find_key(c, a, &b, &id, &version, NULL, err);
     }
     /* A known building keeps its steward. */
     if (!rc && id && (rc = bd_building_get(c, a, id, &old, err)) == 0) {
@@ -160,11 +179,27 @@ static int building_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_i
 
 /* ---- houses ---- */
 
-#define HV(name) val(row, col, house_cols, N(house_cols), name)
+#define HV(k) bd_import_value(row, col, k)
 
-/* The building of a row: building_id, or the live building at the address. */
+/* Whether two rows hold the same cells in the columns key[0..n). */
+static int same_cells(const bd_import_row *a, const bd_import_row *b, const int *col,
+                      const int *key, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        const char *x = bd_import_value(a, col, key[k]), *y = bd_import_value(b, col, key[k]);
+
+        if (!x != !y || (x && strcmp(x, y) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* The building of a row: building_id, or the live building at the address
+ * (its chain to chain, when not NULL). */
 static int row_building(db_conn *c, arena *a, const char *id_text, const char *const addr[5],
-                        int64_t *id, gr_err *err)
+                        int64_t *id, int64_t chain[5], gr_err *err)
 {
     bd_building b;
     int64_t version;
@@ -181,34 +216,59 @@ static int row_building(db_conn *c, arena *a, const char *id_text, const char *c
     b.road = addr[C_ROAD];
     b.house_number = addr[C_NUMBER];
     b.building = addr[C_BUILDING] ? addr[C_BUILDING] : "";
-    rc = bd_building_find_key(c, a, &b, id, &version, err);
+    rc = bd_building_find_key(c, a, &b, id, &version, chain, err);
     if (!rc && !*id)
         rc = err_set(err, GR_EINVAL, "house_number", "no building at this address");
     return rc;
 }
 
-static int house_row_in(db_conn *c, arena *a, const bd_import_row *row, const int *col, bd_house *h,
-                        gr_err *err)
+/* The building of a house's row: the one the row before found when the
+ * row names the same address (the rooms of a building follow each other);
+ * else by its address, remembered for the rows after. */
+static int house_building(db_conn *c, arena *a, const bd_import_row *row, const int *col,
+                          bd_house *h, const int64_t **chain, gr_err *err)
 {
-    const char *addr[5] = {HV("district"), HV("street"), HV("road"), HV("house_number"),
-                           HV("building")};
+    static const int key[] = {H_BUILDING_ID, H_DISTRICT, H_STREET, H_ROAD, H_NUMBER, H_BUILDING};
+    const char *addr[5] = {HV(H_DISTRICT), HV(H_STREET), HV(H_ROAD), HV(H_NUMBER), HV(H_BUILDING)};
+    bd_import_memo *memo = row->memo;
+    int rc;
+
+    if (memo && memo->row && same_cells(memo->row, row, col, key, N(key))) {
+        h->building_id = memo->id;
+        *chain = memo->chain;
+        return 0;
+    }
+    if (HV(H_BUILDING_ID) || !memo)
+        return row_building(c, a, HV(H_BUILDING_ID), addr, &h->building_id, NULL, err);
+    rc = row_building(c, a, NULL, addr, &h->building_id, memo->chain, err);
+    if (!rc) {
+        memo->row = row;
+        memo->id = h->building_id;
+        *chain = memo->chain;
+    }
+    return rc;
+}
+
+static int house_row_in(db_conn *c, arena *a, const bd_import_row *row, const int *col, bd_house *h,
+                        const int64_t **chain, gr_err *err)
+{
     int64_t floor = 0;
     int rc;
 
     memset(h, 0, sizeof(*h));
-    h->unit = HV("unit") ? HV("unit") : "";
-    h->room = HV("room");
-    h->use = HV("use");
-    h->ownership = HV("ownership");
-    h->occupancy = HV("occupancy");
-    h->m.source = source_of(HV("source"));
-    h->has_floor = HV("floor") != NULL;
-    rc = integer(HV("floor"), "floor", &floor, err);
+    h->unit = HV(H_UNIT) ? HV(H_UNIT) : "";
+    h->room = HV(H_ROOM);
+    h->use = HV(H_USE);
+    h->ownership = HV(H_OWNERSHIP);
+    h->occupancy = HV(H_OCCUPANCY);
+    h->m.source = source_of(HV(H_SOURCE));
+    h->has_floor = HV(H_FLOOR) != NULL;
+    rc = integer(HV(H_FLOOR), "floor", &floor, err);
     h->floor = (int)floor;
     if (!rc)
-        rc = num(HV("area_m2"), "area_m2", &h->area_m2, err);
+        rc = num(HV(H_AREA_M2), "area_m2", &h->area_m2, err);
     if (!rc)
-        rc = row_building(c, a, HV("building_id"), addr, &h->building_id, err);
+        rc = house_building(c, a, row, col, h, chain, err);
     return rc;
 }
 
@@ -218,7 +278,8 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
     arena *a = arena_new();
     int64_t id = 0, version = 0;
     bd_house h, old;
-    int rc = house_row_in(c, a, row, col, &h, err);
+    const int64_t *chain = NULL;
+    int rc = house_row_in(c, a, row, col, &h, &chain, err);
 
     *changed = 0;
     if (!rc && h.room)
@@ -228,7 +289,7 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
         h.m.steward_user_id = old.m.steward_user_id;
     }
     if (!rc)
-        rc = bd_house_write(ctx, c, who, &h, &id, version, changed, err);
+        rc = bd_house_write_placed(ctx, c, who, &h, chain, &id, version, changed, err);
     arena_free(a);
     return rc;
 }
@@ -237,28 +298,14 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
 
 #define PV(k) bd_import_value(row, col, k)
 
-/* Whether two rows name the same house (house_id, or address, unit and room). */
-static int same_house(const bd_import_row *a, const bd_import_row *b, const int *col)
-{
-    static const int key[] = {P_HOUSE_ID, P_DISTRICT, P_STREET, P_ROAD,
-                              P_NUMBER,   P_BUILDING, P_UNIT,   P_ROOM};
-    size_t k;
-
-    for (k = 0; k < N(key); k++) {
-        const char *x = bd_import_value(a, col, key[k]), *y = bd_import_value(b, col, key[k]);
-
-        if (!x != !y || (x && strcmp(x, y) != 0))
-            return 0;
-    }
-    return 1;
-}
-
 /* The house of a row: house_id, or (building address, unit, room); the
  * house the row before found when the row names the same one. */
 static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *col,
-                     bd_person_input *in, gr_err *err)
+                     bd_person_input *in, const int64_t **chain, gr_err *err)
 {
     const char *addr[5] = {PV(P_DISTRICT), PV(P_STREET), PV(P_ROAD), PV(P_NUMBER), PV(P_BUILDING)};
+    static const int key[] = {P_HOUSE_ID, P_DISTRICT, P_STREET, P_ROAD,
+                              P_NUMBER,   P_BUILDING, P_UNIT,   P_ROOM};
     bd_import_memo *memo = row->memo;
     int64_t building = 0, version;
     int rc;
@@ -268,12 +315,12 @@ static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *
         return integer(PV(P_HOUSE_ID), "house_id", &in->house_id, err);
     if (!PV(P_ROOM))
         return 0;
-    if (memo && memo->row && same_house(memo->row, row, col)) {
+    if (memo && memo->row && same_cells(memo->row, row, col, key, N(key))) {
         in->house_id = memo->id;
-        in->house_chain = memo->chain;
+        *chain = memo->chain;
         return 0;
     }
-    rc = row_building(c, a, NULL, addr, &building, err);
+    rc = row_building(c, a, NULL, addr, &building, NULL, err);
     if (!rc)
         rc = bd_house_find_key(c, building, PV(P_UNIT), PV(P_ROOM), &in->house_id, &version,
                                memo ? memo->chain : NULL, err);
@@ -282,7 +329,7 @@ static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *
     if (!rc && memo) {
         memo->row = row;
         memo->id = in->house_id;
-        in->house_chain = memo->chain;
+        *chain = memo->chain;
     }
     return rc;
 }
@@ -308,6 +355,7 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
     arena *a = arena_new();
     bd_person_input in;
     bd_person old;
+    const int64_t *chain = NULL;
     int64_t id = 0;
     int rc;
 
@@ -326,7 +374,7 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
     in.social_security = PV(P_SOCIAL_SECURITY);
     in.source = source_of(PV(P_SOURCE));
     row_tags(a, PV(P_CARE_TAGS), &in);
-    rc = row_house(c, a, row, col, &in, err);
+    rc = row_house(c, a, row, col, &in, &chain, err);
     if (!rc && in.id_number) {
         rc = bd_person_find_id_number(ctx, c, in.id_number, &id, err);
         if (rc == GR_ENOTFOUND)
@@ -337,7 +385,8 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
         in.steward_user_id = old.m.steward_user_id;
     }
     if (!rc)
-        rc = bd_person_write(ctx, c, who, &in, &id, id ? old.m.version : 0, changed, err);
+        rc = bd_person_write_placed(ctx, c, who, &in, chain, &id, id ? old.m.version : 0, changed,
+                                    err);
     arena_free(a);
     return rc;
 }
