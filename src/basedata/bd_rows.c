@@ -375,18 +375,24 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
     in.source = source_of(PV(P_SOURCE));
     row_tags(a, PV(P_CARE_TAGS), &in);
     rc = row_house(c, a, row, col, &in, &chain, err);
-    if (!rc && in.id_number) {
-        rc = bd_person_find_id_number(ctx, c, in.id_number, &id, err);
-        if (rc == GR_ENOTFOUND)
-            rc = 0;
-    }
-    if (!rc && id && (rc = bd_person_get(c, a, id, &old, err)) == 0) {
-        in.steward_org_id = old.m.steward_org_id;
-        in.steward_user_id = old.m.steward_user_id;
-    }
+    /* Most rows of a file are new people: the row is written as a new
+     * record first, and only an ID number already registered (the insert
+     * refused before writing anything) looks the stored person up, who
+     * keeps their steward. One probe of the ID number index a row fewer. */
     if (!rc)
-        rc = bd_person_write_placed(ctx, c, who, &in, chain, &id, id ? old.m.version : 0, changed,
-                                    err);
+        rc = bd_person_write_placed(ctx, c, who, &in, chain, &id, 0, changed, err);
+    if (rc == GR_EEXIST && in.id_number) {
+        memset(err, 0, sizeof(*err));
+        rc = bd_person_find_id_number(ctx, c, in.id_number, &id, err);
+        if (!rc)
+            rc = bd_person_get(c, a, id, &old, err);
+        if (!rc) {
+            in.steward_org_id = old.m.steward_org_id;
+            in.steward_user_id = old.m.steward_user_id;
+            rc = bd_person_write_placed(ctx, c, who, &in, chain, &id, old.m.version, changed,
+                                        err);
+        }
+    }
     arena_free(a);
     return rc;
 }
