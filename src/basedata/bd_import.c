@@ -5,6 +5,7 @@
 #include "base/csv.h"
 #include "base/buf.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,9 +83,9 @@ static int row_precheck(const struct batch *b, const bd_import_row *row, gr_err 
  * import's time, and one per 64 rows still 27% (docs/benchmarks.md). */
 enum { GROUP = 64 };
 
-/* Row i: its precheck and its row function, in a savepoint of its own when
- * alone. 0 (counted), a row's own error (reported, counted bad: 0 returned),
- * or a storage error. *failed: the row failed (only looked at in a group). */
+/* Row i: the error found before the write, or its row function, in a
+ * savepoint of its own when alone. 0 (counted), a row's own error (reported, counted bad: 0
+ * returned), or a storage error. *failed: the row failed (only looked at in a group). */
 static int row_run(struct batch *b, db_conn *c, size_t i, int alone, int *failed, gr_err *err)
 {
     const bd_import_row *row = &b->rows[i];
@@ -92,8 +93,10 @@ static int row_run(struct batch *b, db_conn *c, size_t i, int alone, int *failed
     int changed = 0, rc;
 
     b->count.rows++;
-    rc = row_precheck(b, row, &bad);
-    if (!rc) {
+    if (row->bad) {
+        bad = *row->bad;
+        rc = bad.code < 0 ? bad.code : GR_EINVAL;
+    } else {
         size_t mark = bd_tally_mark();
 
         if (alone && db_exec_one(c, "SAVEPOINT bd_row", err))
@@ -261,10 +264,12 @@ static int header_map(const bd_import_entity *e, csv_reader *in, arena *a, int *
     return 0;
 }
 
-/* Copies the reader's current record into the batch. */
+/* Copies the reader's current record into the batch, with what can be
+ * found out about it before the write. */
 static void batch_add(struct batch *b, csv_reader *in)
 {
     bd_import_row *row = &b->rows[b->n++];
+    gr_err bad = {0};
     size_t i, n = csv_nfields(in);
     const char **f = arena_alloc(b->a, (n ? n : 1) * sizeof(*f));
 
@@ -279,6 +284,15 @@ static void batch_add(struct batch *b, csv_reader *in)
     row->nfield = n;
     row->line = csv_line(in);
     row->memo = &b->memo;
+    row->prep = NULL;
+    row->bad = NULL;
+    if (row_precheck(b, row, &bad) < 0 ||
+        (b->e->prep && b->e->prep(b->ctx, row, b->col, b->a, &row->prep, &bad) < 0)) {
+        gr_err *keep = arena_alloc(b->a, sizeof(*keep));
+
+        *keep = bad;
+        row->bad = keep;
+    }
 }
 
 /* The line of a CSV syntax error ("line N: ..."), or 0. */
@@ -293,25 +307,89 @@ int bd_import_run(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in, const 
     return bd_import_run_batched(ctx, e, in, who, report, BD_IMPORT_BATCH, out, err);
 }
 
+/* The batch being stored, in a thread of its own while the caller's
+ * thread reads and prepares the next one into the other batch. Commits
+ * stay in file order: a batch is handed over only once the one before it
+ * has committed. */
+struct commit {
+    pthread_t thread;
+    int running;
+    struct batch *b;
+    FILE *report;
+    bd_import_result *out;
+    gr_err err;
+    int rc;
+};
+
+static void *commit_main(void *arg)
+{
+    struct commit *k = arg;
+
+    k->rc = batch_commit(k->b, k->report, k->out, &k->err);
+    return NULL;
+}
+
+/* Waits for the batch in flight; its error goes to err. */
+static int commit_wait(struct commit *k, gr_err *err)
+{
+    if (!k->running)
+        return 0;
+    pthread_join(k->thread, NULL);
+    k->running = 0;
+    if (k->rc)
+        *err = k->err;
+    return k->rc;
+}
+
+/* Hands b to the committing thread (the one before must have committed). */
+static int commit_start(struct commit *k, struct batch *b, gr_err *err)
+{
+    k->b = b;
+    k->rc = 0;
+    memset(&k->err, 0, sizeof(k->err));
+    if (pthread_create(&k->thread, NULL, commit_main, k) != 0)
+        return batch_commit(b, k->report, k->out, err);
+    k->running = 1;
+    return 0;
+}
+
+static int batch_init(struct batch *b, gr_ctx *ctx, const bd_import_entity *e, const bd_actor *who,
+                      const int *col, size_t batch_rows)
+{
+    memset(b, 0, sizeof(*b));
+    b->ctx = ctx;
+    b->e = e;
+    b->who = who;
+    b->col = col;
+    b->a = arena_new();
+    b->max_rows = batch_rows ? batch_rows : BD_IMPORT_BATCH;
+    b->max_bytes = (size_t)BD_IMPORT_BATCH_BYTES / BD_IMPORT_BATCH * b->max_rows;
+    b->rows = calloc(b->max_rows, sizeof(*b->rows));
+    return b->a && b->rows ? 0 : -1;
+}
+
+static void batch_free(struct batch *b)
+{
+    buf_free(&b->report);
+    arena_free(b->a);
+    free(b->rows);
+}
+
 int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in,
                           const bd_actor *who, FILE *report, size_t batch_rows,
                           bd_import_result *out, gr_err *err)
 {
-    struct batch b;
+    struct batch two[2], *b = &two[0];
+    struct commit k;
     int *col = calloc(e->ncolumns ? e->ncolumns : 1, sizeof(*col));
     int rc, syntax = 0;
 
     memset(out, 0, sizeof(*out));
-    memset(&b, 0, sizeof(b));
-    b.ctx = ctx;
-    b.e = e;
-    b.who = who;
-    b.col = col;
-    b.a = arena_new();
-    b.max_rows = batch_rows ? batch_rows : BD_IMPORT_BATCH;
-    b.max_bytes = (size_t)BD_IMPORT_BATCH_BYTES / BD_IMPORT_BATCH * b.max_rows;
-    b.rows = calloc(b.max_rows, sizeof(*b.rows));
-    if (!col || !b.rows) {
+    memset(&k, 0, sizeof(k));
+    k.report = report;
+    k.out = out;
+    rc = batch_init(&two[0], ctx, e, who, col, batch_rows);
+    if (batch_init(&two[1], ctx, e, who, col, batch_rows) || rc || !col) {
         rc = err_set(err, GR_EINTERNAL, "", "out of memory");
         goto out;
     }
@@ -324,9 +402,9 @@ int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in
         rc = err_set(err, GR_EINVAL, "file", "the file is empty: a header row was expected");
     if (rc < 0)
         goto out;
-    b.nheader = csv_nfields(in);
-    rc = header_map(e, in, b.a, col, err);
-    arena_reset(b.a);
+    two[0].nheader = two[1].nheader = csv_nfields(in);
+    rc = header_map(e, in, b->a, col, err);
+    arena_reset(b->a);
     while (!rc) {
         int more = csv_next(in, err);
 
@@ -337,18 +415,26 @@ int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in
             rc = more;
             break;
         }
-        batch_add(&b, in);
-        if (b.n == b.max_rows || b.bytes >= b.max_bytes)
-            rc = batch_commit(&b, report, out, err);
+        batch_add(b, in);
+        if (b->n == b->max_rows || b->bytes >= b->max_bytes) {
+            rc = commit_wait(&k, err);
+            if (!rc)
+                rc = commit_start(&k, b, err);
+            b = b == &two[0] ? &two[1] : &two[0];
+        }
     }
     if (rc == 0) {
-        rc = batch_commit(&b, report, out, err);
+        rc = commit_wait(&k, err);
+        if (!rc)
+            rc = batch_commit(b, report, out, err);
     } else if (syntax) {
         /* A syntax error ends the file here: what came before is stored,
          * and the error is reported like a bad row. */
         gr_err syn = *err;
-        int crc = batch_commit(&b, report, out, err);
+        int crc = commit_wait(&k, err);
 
+        if (!crc)
+            crc = batch_commit(b, report, out, err);
         if (crc) {
             rc = crc;
             goto out;
@@ -356,17 +442,21 @@ int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in
         *err = syn;
         if (!err->field[0])
             snprintf(err->field, sizeof(err->field), "file");
-        report_line(&b.report, error_line(&syn), "", syn.msg);
+        report_line(&b->report, error_line(&syn), "", syn.msg);
         out->bad++;
         out->rows++;
-        report_flush(report, &b.report, NULL);
+        report_flush(report, &b->report, NULL);
     }
 out:
+    if (k.running) {
+        gr_err late;
+
+        commit_wait(&k, &late);
+    }
     if (report)
         fflush(report);
-    buf_free(&b.report);
-    arena_free(b.a);
-    free(b.rows);
+    batch_free(&two[0]);
+    batch_free(&two[1]);
     free(col);
     return rc;
 }

@@ -47,13 +47,17 @@ typedef struct bd_import_memo {
 } bd_import_memo;
 
 /* One data row: its fields in header order (leading and trailing spaces and
- * tabs trimmed), the line of the file on which it starts and its batch's
- * memo. */
+ * tabs trimmed), the line of the file on which it starts, its batch's memo,
+ * and what was found before the write: the entity's prep of the row, or why
+ * the row is bad (a wrong field count, an empty required cell, prep's own
+ * checks; bad->code is the error). */
 typedef struct bd_import_row {
     const char *const *field;
     size_t nfield;
     long line;
     bd_import_memo *memo;
+    void *prep;
+    const gr_err *bad;
 } bd_import_row;
 
 /* A per-entity row function, run inside a write (the framework rolls a
@@ -66,6 +70,15 @@ typedef struct bd_import_row {
 typedef int (*bd_import_fn)(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_import_row *row,
                             const int *col, int *changed, gr_err *err);
 
+/* An entity's optional work on a row that needs no database (checks,
+ * sealing personal fields), done in the reading thread while the writer
+ * stores the batch before, so that less of a row is left for the one
+ * writer. 0 with *out set (allocated from a, which lives as long as the
+ * batch), or the row's error as for bd_import_fn; the row function then
+ * finds it in row->prep. */
+typedef int (*bd_import_prep_fn)(gr_ctx *ctx, const bd_import_row *row, const int *col, arena *a,
+                                 void **out, gr_err *err);
+
 typedef struct bd_import_entity {
     const char *name; /* "orgs", "facilities" ... as in the command and the URL */
     const char *const *columns;
@@ -73,6 +86,7 @@ typedef struct bd_import_entity {
     const char *const *required; /* columns the header must have and every row must fill */
     size_t nrequired;
     bd_import_fn row;
+    bd_import_prep_fn prep; /* NULL: none */
 } bd_import_entity;
 
 typedef struct bd_import_result {
@@ -80,7 +94,8 @@ typedef struct bd_import_result {
 } bd_import_result;
 
 /* Streams the CSV (header row first, names as in e->columns) through db_write
- * in batches; invalid rows go to report (may be NULL). 0 when the file was
+ * in batches, reading (and preparing) the next batch while the writer
+ * stores one; invalid rows go to report (may be NULL). 0 when the file was
  * read to its end (bad rows are counted in out, not errors). GR_EINVAL
  * (field "file") for a header that does not fit e, or for a CSV syntax error
  * (the rows before it are stored and the error is also in the report);

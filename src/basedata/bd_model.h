@@ -198,11 +198,21 @@ void bd_person_tags_split(arena *a, const char *tags, bd_person_input *in);
  * same number, GR_ECONFLICT naming "version" for a stale version. */
 int bd_person_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
                     int64_t *id, int64_t version, int *changed, gr_err *err);
-/* The same, given the chain of in->house_id because the caller found the
- * house live in this same write (an import's household). */
-int bd_person_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
-                           const int64_t house_chain[5], int64_t *id, int64_t version, int *changed,
-                           gr_err *err);
+/* A person's input checked and sealed before the write, where no database
+ * is needed (an import's reading thread): *out NULL when the input lacks a
+ * field the write would take from the stored person (the name, the ID
+ * number, the phone or its clearing), else made from a. The input's own
+ * errors as bd_person_write's. */
+typedef struct bd_person_prep bd_person_prep;
+int bd_person_prepare(const gr_ctx *ctx, arena *a, const bd_person_input *in, bd_person_prep **out,
+                      gr_err *err);
+/* bd_person_write with in's prep (may be NULL), and the chain of
+ * in->house_id when the caller found the house live in this same write (an
+ * import's household; NULL: the write reads it). */
+int bd_person_write_prepared(gr_ctx *ctx, db_conn *c, const bd_actor *who,
+                             const bd_person_input *in, const bd_person_prep *prep,
+                             const int64_t house_chain[5], int64_t *id, int64_t version,
+                             int *changed, gr_err *err);
 
 /* The blind index of a value of a sealed column (normalised: trimmed, an
  * ID number's x upper-case). */

@@ -502,25 +502,54 @@ static int sealed_diffs(gr_ctx *ctx, db_conn *c, arena *a, const bd_person_input
     return rc;
 }
 
+struct bd_person_prep {
+    person_row r;
+};
+
+int bd_person_prepare(const gr_ctx *ctx, arena *a, const bd_person_input *in, bd_person_prep **out,
+                      gr_err *err)
+{
+    person_row none;
+    bd_person_prep *p;
+    int rc;
+
+    *out = NULL;
+    if (!in->name || !in->id_number || (!in->phone && !in->phone_clear))
+        return 0;
+    p = arena_alloc(a, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    memset(&none, 0, sizeof(none));
+    rc = person_sealed_in(ctx, a, in, &none, &p->r, err);
+    if (!rc)
+        rc = fields_in(a, in, &p->r.p, err);
+    if (!rc)
+        *out = p;
+    return rc;
+}
+
 static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
-                        const bd_person_input *in, const int64_t *house_chain, int64_t *id,
-                        int64_t version, int *changed, gr_err *err)
+                        const bd_person_input *in, const bd_person_prep *prep,
+                        const int64_t *house_chain, int64_t *id, int64_t version, int *changed,
+                        gr_err *err)
 {
     person_row old, r;
     bd_changes ch = {0};
     int is_new = *id == 0, rc = 0;
 
     memset(&old, 0, sizeof(old));
-    memset(&r, 0, sizeof(r));
+    if (prep)
+        r = prep->r;
+    else
+        memset(&r, 0, sizeof(r));
     r.p.house_id = in->house_id;
     r.p.m.steward_org_id = in->steward_org_id;
     r.p.m.steward_user_id = in->steward_user_id;
     r.p.m.source = in->source;
     if (!is_new)
         rc = person_load_old(c, a, *id, version, &old, err);
-    if (!rc)
+    if (!rc && !prep)
         rc = person_sealed_in(ctx, a, in, &old, &r, err);
-    if (!rc)
+    if (!rc && !prep)
         rc = fields_in(a, in, &r.p, err);
     if (!rc)
         rc = person_place(c, a, who, house_chain, &r.p, err);
@@ -552,12 +581,13 @@ out:
     return rc;
 }
 
-int bd_person_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
-                           const int64_t house_chain[5], int64_t *id, int64_t version, int *changed,
-                           gr_err *err)
+int bd_person_write_prepared(gr_ctx *ctx, db_conn *c, const bd_actor *who,
+                             const bd_person_input *in, const bd_person_prep *prep,
+                             const int64_t house_chain[5], int64_t *id, int64_t version,
+                             int *changed, gr_err *err)
 {
     arena *a = arena_new();
-    int rc = person_write(ctx, c, a, who, in, house_chain, id, version, changed, err);
+    int rc = person_write(ctx, c, a, who, in, prep, house_chain, id, version, changed, err);
 
     arena_free(a);
     return rc;
@@ -566,7 +596,7 @@ int bd_person_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, const b
 int bd_person_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_person_input *in,
                     int64_t *id, int64_t version, int *changed, gr_err *err)
 {
-    return bd_person_write_placed(ctx, c, who, in, NULL, id, version, changed, err);
+    return bd_person_write_prepared(ctx, c, who, in, NULL, NULL, id, version, changed, err);
 }
 
 void bd_person_input_from(const bd_person *p, bd_person_input *in)

@@ -349,10 +349,49 @@ static void row_tags(arena *a, const char *s, bd_person_input *in)
     bd_person_tags_split(a, t, in);
 }
 
+/* A person's row before the write: the input, checked and sealed
+ * (bd_person_prepare) in the reading thread. */
+struct person_prep {
+    bd_person_input in;
+    bd_person_prep *sealed; /* NULL: left to the write */
+};
+
+static void person_in(arena *a, const bd_import_row *row, const int *col, bd_person_input *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->name = PV(P_NAME);
+    in->id_number = PV(P_ID_NUMBER);
+    in->phone = PV(P_PHONE);
+    in->phone_clear = !in->phone;
+    in->ethnicity = PV(P_ETHNICITY);
+    in->residency = PV(P_RESIDENCY);
+    in->permit_start = PV(P_PERMIT_START);
+    in->permit_end = PV(P_PERMIT_END);
+    in->relation = PV(P_RELATION);
+    in->employment = PV(P_EMPLOYMENT);
+    in->social_security = PV(P_SOCIAL_SECURITY);
+    in->source = source_of(PV(P_SOURCE));
+    row_tags(a, PV(P_CARE_TAGS), in);
+}
+
+static int person_prep(gr_ctx *ctx, const bd_import_row *row, const int *col, arena *a, void **out,
+                       gr_err *err)
+{
+    struct person_prep *p = arena_alloc(a, sizeof(*p));
+    int rc;
+
+    person_in(a, row, col, &p->in);
+    rc = bd_person_prepare(ctx, a, &p->in, &p->sealed, err);
+    *out = rc ? NULL : p;
+    return rc;
+}
+
 static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_import_row *row,
                       const int *col, int *changed, gr_err *err)
 {
     arena *a = arena_new();
+    const struct person_prep *prep = row->prep;
+    const bd_person_prep *sealed = prep ? prep->sealed : NULL;
     bd_person_input in;
     bd_person old;
     const int64_t *chain = NULL;
@@ -360,27 +399,17 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
     int rc;
 
     *changed = 0;
-    memset(&in, 0, sizeof(in));
-    in.name = PV(P_NAME);
-    in.id_number = PV(P_ID_NUMBER);
-    in.phone = PV(P_PHONE);
-    in.phone_clear = !in.phone;
-    in.ethnicity = PV(P_ETHNICITY);
-    in.residency = PV(P_RESIDENCY);
-    in.permit_start = PV(P_PERMIT_START);
-    in.permit_end = PV(P_PERMIT_END);
-    in.relation = PV(P_RELATION);
-    in.employment = PV(P_EMPLOYMENT);
-    in.social_security = PV(P_SOCIAL_SECURITY);
-    in.source = source_of(PV(P_SOURCE));
-    row_tags(a, PV(P_CARE_TAGS), &in);
+    if (prep)
+        in = prep->in;
+    else
+        person_in(a, row, col, &in);
     rc = row_house(c, a, row, col, &in, &chain, err);
     /* Most rows of a file are new people: the row is written as a new
      * record first, and only an ID number already registered (the insert
      * refused before writing anything) looks the stored person up, who
      * keeps their steward. One probe of the ID number index a row fewer. */
     if (!rc)
-        rc = bd_person_write_placed(ctx, c, who, &in, chain, &id, 0, changed, err);
+        rc = bd_person_write_prepared(ctx, c, who, &in, sealed, chain, &id, 0, changed, err);
     if (rc == GR_EEXIST && in.id_number) {
         memset(err, 0, sizeof(*err));
         rc = bd_person_find_id_number(ctx, c, in.id_number, &id, err);
@@ -389,8 +418,8 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
         if (!rc) {
             in.steward_org_id = old.m.steward_org_id;
             in.steward_user_id = old.m.steward_user_id;
-            rc = bd_person_write_placed(ctx, c, who, &in, chain, &id, old.m.version, changed,
-                                        err);
+            rc = bd_person_write_prepared(ctx, c, who, &in, sealed, chain, &id, old.m.version,
+                                          changed, err);
         }
     }
     arena_free(a);
@@ -398,8 +427,9 @@ static int person_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_imp
 }
 
 const bd_import_entity bd_import_buildings = {"buildings",  building_cols,   N(building_cols),
-                                              building_req, N(building_req), building_row};
-const bd_import_entity bd_import_houses = {"houses",  house_cols,   N(house_cols),
-                                           house_req, N(house_req), house_row};
-const bd_import_entity bd_import_people = {"people",   person_cols,   N(person_cols),
-                                           person_req, N(person_req), person_row};
+                                              building_req, N(building_req), building_row,
+                                              NULL};
+const bd_import_entity bd_import_houses = {"houses",     house_cols, N(house_cols), house_req,
+                                           N(house_req), house_row,  NULL};
+const bd_import_entity bd_import_people = {"people",      person_cols, N(person_cols), person_req,
+                                           N(person_req), person_row,  person_prep};

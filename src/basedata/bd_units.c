@@ -1335,11 +1335,15 @@ static int import_space(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_i
     return import_row(&bd_unit_spaces, &bd_import_spaces, ctx, c, who, row, col, changed, err);
 }
 
-const bd_import_entity bd_import_orgs = {"orgs",       org_columns,          NCODES(org_columns),
-                                         org_required, NCODES(org_required), import_org};
-const bd_import_entity bd_import_facilities = {
-    "facilities",      facility_columns,          NCODES(facility_columns),
-    facility_required, NCODES(facility_required), import_facility};
+const bd_import_entity bd_import_orgs = {
+    "orgs", org_columns, NCODES(org_columns), org_required, NCODES(org_required), import_org, NULL};
+const bd_import_entity bd_import_facilities = {"facilities",
+                                               facility_columns,
+                                               NCODES(facility_columns),
+                                               facility_required,
+                                               NCODES(facility_required),
+                                               import_facility,
+                                               NULL};
 const bd_import_entity bd_import_spaces = {
-    "spaces",       space_columns,          NCODES(space_columns),
-    space_required, NCODES(space_required), import_space};
+    "spaces",     space_columns, NCODES(space_columns), space_required, NCODES(space_required),
+    import_space, NULL};

@@ -238,7 +238,7 @@ static int fail_row(gr_ctx *cx, db_conn *c, const bd_actor *who, const bd_import
 }
 
 static const bd_import_entity fail_entity = {"orgs-failing", fail_columns, 3, fail_required, 1,
-                                             fail_row};
+                                             fail_row,       NULL};
 
 static void test_row_never_half_written(void **state)
 {
@@ -306,7 +306,7 @@ static int fail_person_row(gr_ctx *cx, db_conn *c, const bd_actor *who, const bd
 }
 
 static const bd_import_entity fail_person_entity = {
-    "people-failing", fail_person_columns, 2, fail_person_columns, 1, fail_person_row};
+    "people-failing", fail_person_columns, 2, fail_person_columns, 1, fail_person_row, NULL};
 
 static void test_failed_rows_leave_no_count(void **state)
 {
