@@ -391,6 +391,74 @@ static void test_rows_and_syntax(void **state)
         gr_testdb_int(D, "SELECT count(*) FROM bd_orgs WHERE name = '庚公司' AND ?1", 1), 0);
 }
 
+/* Two rows a batch: each batch is read and prepared (people's fields
+ * checked and sealed) while the one before is stored. Rows refused before
+ * the write are reported in line order with the batches stored between
+ * them; a later row with a known ID number updates that person. */
+static void test_people_prepared_in_batches(void **state)
+{
+    char a[19], b[19], c[19], d[19], text[512];
+    bd_import_result res;
+    gr_err err = {0};
+    char *rep = NULL;
+    size_t replen = 0;
+    FILE *f = open_memstream(&rep, &replen);
+    csv_reader *r;
+    const char *l3, *l4, *l7;
+    int64_t id = 0;
+
+    (void)state;
+    gr_testdb_id_number("11010519800101301", a);
+    gr_testdb_id_number("11010519800101302", b);
+    gr_testdb_id_number("11010519800101303", c);
+    gr_testdb_id_number("11010519800101304", d);
+    b[17] = b[17] == '0' ? '1' : '0'; /* a wrong check digit */
+    snprintf(text, sizeof(text),
+             "name,id_number,residency\n"
+             "甲,%s,registered\n"
+             "乙,%s,registered\n"
+             "丙,%s\n"
+             "丁,%s,registered\n"
+             "戊,%s,permanent\n"
+             "己,%s,nomad\n",
+             a, b, c, c, a, d);
+    r = csv_new_mem(text, strlen(text));
+    assert_int_equal(
+        bd_import_run_batched(&ctx, &bd_import_people, r, &operator_, f, 2, &res, &err), 0);
+    csv_free(r);
+    fclose(f);
+    assert_int_equal(res.rows, 6);
+    assert_int_equal(res.stored, 3);
+    assert_int_equal(res.bad, 3);
+    l3 = strstr(rep, "\n3,id_number,");
+    l4 = strstr(rep, "\n4,,has 2 fields; the header has 3\n");
+    l7 = strstr(rep, "\n7,residency,");
+    assert_non_null(l3);
+    assert_non_null(l4);
+    assert_non_null(l7);
+    assert_true(l3 < l4 && l4 < l7);
+    free(rep);
+    /* 甲 and 戊 are one person (one ID number), now at version 2; 丁 is
+     * there, the refused rows are not. */
+    assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), a, &id, &err), 0);
+    assert_int_equal(gr_testdb_int(D, "SELECT version FROM bd_people WHERE id = ?1", id), 2);
+    assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), c, &id, &err), 0);
+    assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), b, &id, &err),
+                     GR_ENOTFOUND);
+    assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), d, &id, &err),
+                     GR_ENOTFOUND);
+    assert_int_equal(gr_testdb_int(D,
+                                   "SELECT count(*) FROM bd_people WHERE residency = "
+                                   "'permanent' AND version = 2 AND ?1",
+                                   1),
+                     1);
+    assert_int_equal(gr_testdb_int(D,
+                                   "SELECT count(*) FROM bd_history WHERE entity = 'person' AND "
+                                   "action = 'update' AND changes LIKE '%%\"name\":[%%' AND ?1",
+                                   1),
+                     1);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -423,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_failed_rows_leave_no_count),
         cmocka_unit_test(test_header_refused),
         cmocka_unit_test(test_rows_and_syntax),
+        cmocka_unit_test(test_people_prepared_in_batches),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
