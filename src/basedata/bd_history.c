@@ -122,9 +122,50 @@ static int text_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-/* "field":[ in place of the closing brace, with the comma before it; each
- * put ends with "]}", so the text is always a whole object. */
-static void put_key(bd_changes *ch, const char *field)
+/* One value of a change, as it is written. */
+typedef struct value {
+    enum { V_NULL, V_TEXT, V_INT, V_REAL, V_JSON, V_SEALED } kind;
+    const char *s;
+    int64_t i;
+    double d;
+    const json_t *j;
+} value;
+
+static void put_value(buf *b, const value *v)
+{
+    char tmp[40];
+    char *dump;
+
+    switch (v->kind) {
+    case V_TEXT:
+        buf_put_json_string(b, v->s);
+        break;
+    case V_INT:
+        buf_printf(b, "%lld", (long long)v->i);
+        break;
+    case V_REAL:
+        /* As jansson writes a real: 17 digits, and ".0" when they look whole. */
+        snprintf(tmp, sizeof(tmp), "%.17g", v->d);
+        buf_puts(b, tmp);
+        if (!strpbrk(tmp, ".eEni"))
+            buf_puts(b, ".0");
+        break;
+    case V_JSON:
+        dump = json_dumps(v->j, JSON_COMPACT | JSON_ENCODE_ANY);
+        buf_puts(b, dump ? dump : "null");
+        free(dump);
+        break;
+    case V_SEALED:
+        buf_puts(b, "\"" BD_SEALED_MARK "\"");
+        break;
+    default:
+        buf_puts(b, "null");
+    }
+}
+
+/* "field":[old,new] in place of the closing brace, with the comma before
+ * it, and the brace again: the text is always a whole object. */
+static void put_pair(bd_changes *ch, const char *field, value old, value new_)
 {
     if (ch->n++) {
         ch->text.len--;
@@ -134,102 +175,74 @@ static void put_key(bd_changes *ch, const char *field)
     }
     buf_puts(&ch->text, field);
     buf_puts(&ch->text, "\":[");
+    put_value(&ch->text, &old);
+    buf_puts(&ch->text, ",");
+    put_value(&ch->text, &new_);
+    buf_puts(&ch->text, "]}");
 }
 
-static void put_text_or_null(buf *b, const char *s)
+static value text_value(const char *s)
 {
-    if (s)
-        buf_put_json_string(b, s);
-    else
-        buf_puts(b, "null");
+    value v = {s ? V_TEXT : V_NULL, s, 0, 0, NULL};
+
+    return v;
 }
 
 void bd_changes_put_text(bd_changes *ch, const char *field, const char *old, const char *new_)
 {
-    if (text_eq(old, new_))
-        return;
-    put_key(ch, field);
-    put_text_or_null(&ch->text, old);
-    buf_puts(&ch->text, ",");
-    put_text_or_null(&ch->text, new_);
-    buf_puts(&ch->text, "]}");
+    if (!text_eq(old, new_))
+        put_pair(ch, field, text_value(old), text_value(new_));
 }
 
-static void put_int_or_null(buf *b, int64_t v, int null_if_zero)
+static value int_value(int64_t i, int null_if_zero)
 {
-    if (null_if_zero && v == 0)
-        buf_puts(b, "null");
-    else
-        buf_printf(b, "%lld", (long long)v);
+    value v = {null_if_zero && i == 0 ? V_NULL : V_INT, NULL, i, 0, NULL};
+
+    return v;
 }
 
 void bd_changes_put_int(bd_changes *ch, const char *field, int64_t old, int64_t new_,
                         int null_if_zero)
 {
-    if (old == new_)
-        return;
-    put_key(ch, field);
-    put_int_or_null(&ch->text, old, null_if_zero);
-    buf_puts(&ch->text, ",");
-    put_int_or_null(&ch->text, new_, null_if_zero);
-    buf_puts(&ch->text, "]}");
+    if (old != new_)
+        put_pair(ch, field, int_value(old, null_if_zero), int_value(new_, null_if_zero));
 }
 
-/* As jansson writes a real: 17 digits, and ".0" when they look whole. */
-static void put_real_or_null(buf *b, int has, double v)
+static value real_value(int has, double d)
 {
-    char tmp[40];
+    value v = {has ? V_REAL : V_NULL, NULL, 0, d, NULL};
 
-    if (!has) {
-        buf_puts(b, "null");
-        return;
-    }
-    snprintf(tmp, sizeof(tmp), "%.17g", v);
-    buf_puts(b, tmp);
-    if (!strpbrk(tmp, ".eEni"))
-        buf_puts(b, ".0");
+    return v;
 }
 
 void bd_changes_put_real(bd_changes *ch, const char *field, int has_old, double old, int has_new,
                          double new_)
 {
-    if (has_old == has_new && (!has_old || old == new_))
-        return;
-    put_key(ch, field);
-    put_real_or_null(&ch->text, has_old, old);
-    buf_puts(&ch->text, ",");
-    put_real_or_null(&ch->text, has_new, new_);
-    buf_puts(&ch->text, "]}");
+    if (has_old != has_new || (has_old && old != new_))
+        put_pair(ch, field, real_value(has_old, old), real_value(has_new, new_));
 }
 
-static void put_json_or_null(buf *b, const json_t *v)
+static value json_value(const json_t *j)
 {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    value v = {j && !json_is_null(j) ? V_JSON : V_NULL, NULL, 0, 0, j};
 
-    buf_puts(b, s ? s : "null");
-    free(s);
+    return v;
 }
 
 void bd_changes_put_json(bd_changes *ch, const char *field, const json_t *old, const json_t *new_)
 {
-    if (old && json_is_null(old))
-        old = NULL;
-    if (new_ && json_is_null(new_))
-        new_ = NULL;
-    if ((!old && !new_) || (old && new_ && json_equal(old, new_)))
-        return;
-    put_key(ch, field);
-    put_json_or_null(&ch->text, old);
-    buf_puts(&ch->text, ",");
-    put_json_or_null(&ch->text, new_);
-    buf_puts(&ch->text, "]}");
+    value a = json_value(old), b = json_value(new_);
+
+    if (a.kind != b.kind || (a.kind == V_JSON && !json_equal(old, new_)))
+        put_pair(ch, field, a, b);
 }
 
 void bd_changes_put_sealed(bd_changes *ch, const char *field, int had, int has)
 {
-    put_key(ch, field);
-    buf_puts(&ch->text, had ? "\"" BD_SEALED_MARK "\"," : "null,");
-    buf_puts(&ch->text, has ? "\"" BD_SEALED_MARK "\"]}" : "null]}");
+    value a = {had ? V_SEALED : V_NULL, NULL, 0, 0, NULL},
+          b = {has ? V_SEALED : V_NULL, NULL, 0, 0, NULL};
+
+    put_pair(ch, field, a, b);
 }
 
 void bd_changes_free(bd_changes *ch)

@@ -80,12 +80,13 @@ static int row_precheck(const struct batch *b, const bd_import_row *row, gr_err 
  * failing row again a row at a time, each in a savepoint of its own. A
  * savepoint inside the writer's transaction copies every page it touches
  * into the statement journal once more: a savepoint per row was 85% of an
- * import's time, and one per 64 rows still 27% (docs/benchmarks.md). */
+ * import's time, and one per 64 rows still 27% (docs/basedata.md). */
 enum { GROUP = 64 };
 
 /* Row i: the error found before the write, or its row function, in a
- * savepoint of its own when alone. 0 (counted), a row's own error (reported, counted bad: 0
- * returned), or a storage error. *failed: the row failed (only looked at in a group). */
+ * savepoint of its own when alone. 0 (counted), a row's own error
+ * (reported, counted bad: 0 returned), or a storage error. *failed: the
+ * row function failed. */
 static int row_run(struct batch *b, db_conn *c, size_t i, int alone, int *failed, gr_err *err)
 {
     const bd_import_row *row = &b->rows[i];
