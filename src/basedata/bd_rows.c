@@ -282,14 +282,23 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
     int rc = house_row_in(c, a, row, col, &h, &chain, err);
 
     *changed = 0;
-    if (!rc && h.room)
-        rc = bd_house_find_key(c, h.building_id, h.unit, h.room, &id, &version, NULL, err);
-    if (!rc && id && (rc = bd_house_get(c, a, id, &old, err)) == 0) {
-        h.m.steward_org_id = old.m.steward_org_id;
-        h.m.steward_user_id = old.m.steward_user_id;
-    }
+    /* As for people: written as a new house first, and only a unit and
+     * room the building already has (refused before anything is written)
+     * looks the stored house up, which keeps its steward. */
     if (!rc)
-        rc = bd_house_write_placed(ctx, c, who, &h, chain, &id, version, changed, err);
+        rc = bd_house_write_placed(ctx, c, who, &h, chain, &id, 0, changed, err);
+    if (rc == GR_EEXIST) {
+        memset(err, 0, sizeof(*err));
+        rc = house_row_in(c, a, row, col, &h, &chain, err);
+        if (!rc)
+            rc = bd_house_find_key(c, h.building_id, h.unit, h.room, &id, &version, NULL, err);
+        if (!rc && id && (rc = bd_house_get(c, a, id, &old, err)) == 0) {
+            h.m.steward_org_id = old.m.steward_org_id;
+            h.m.steward_user_id = old.m.steward_user_id;
+        }
+        if (!rc)
+            rc = bd_house_write_placed(ctx, c, who, &h, chain, &id, version, changed, err);
+    }
     arena_free(a);
     return rc;
 }
