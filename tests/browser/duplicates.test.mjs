@@ -105,6 +105,14 @@ test('the resident joins the case nearby: the report is merged into it', async (
   await page.getByTestId('case-state').waitFor();
   assert.equal(page.url().match(/cases\/(\d+)/)[1], String(mine.id));
   assert.match(await page.getByTestId('case-state').innerText(), /已合并/);
+  // ... and leads to the case it joined, whose progress the resident follows.
+  assert.match(await page.getByTestId('merged-into').innerText(), /已并入另一条同样的诉求/);
+  await page.getByTestId('merged-into-link').click();
+  await page.getByRole('heading', { name: FIRST_TITLE }).waitFor();
+  assert.equal(page.url().match(/cases\/(\d+)/)[1], String(first.id));
+  assert.match(await page.getByTestId('case-state').innerText(), /待受理/);
+  assert.equal(await page.getByTestId('merged-into').count(), 0);
+  await check(page, 'duplicates-2b-followed');
 
   // Under "my cases" the resident now finds the joined case beside the report.
   await page.goto('/#/h5/cases');
@@ -159,6 +167,7 @@ test('"none of these": the report becomes a case of its own', async () => {
   await page.getByRole('button', { name: '查看进度' }).click();
   await page.getByTestId('case-state').waitFor();
   assert.match(await page.getByTestId('case-state').innerText(), /待受理/);
+  assert.equal(await page.getByTestId('merged-into').count(), 0);
 
   // A case of its own, open; the first case did not gain it.
   const own = await acceptor.get(`/api/v1/cases/${mine.id}`);
