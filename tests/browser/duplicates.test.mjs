@@ -116,10 +116,11 @@ test('the resident joins the case nearby: the report is merged into it', async (
 
   // Under "my cases" the resident now finds the joined case beside the report.
   await page.goto('/#/h5/cases');
-  const joined = page.locator('.van-cell', { hasText: first.public_code });
+  await page.getByRole('heading', { name: '我的诉求' }).waitFor();
+  const joined = page.locator('.van-cell--clickable', { hasText: first.public_code });
   await joined.waitFor();
   assert.match(await joined.innerText(), new RegExp(`${FIRST_TITLE}[\\s\\S]*待受理`));
-  assert.match(await page.locator('.van-cell', { hasText: mine.public_code }).innerText(), /已合并/);
+  assert.match(await page.locator('.van-cell--clickable', { hasText: mine.public_code }).innerText(), /已合并/);
   await check(page, 'duplicates-3-my-cases');
   await joined.click();
   await page.getByRole('heading', { name: FIRST_TITLE }).waitFor();
