@@ -321,6 +321,8 @@ static int sealed_diff(db_conn *c, bd_changes *ch, const char *field, const seal
     return bd_history_seal_keep(c, "person", m->id, m->version, field, old->enc, old->len, err);
 }
 
+/* The person's own fields; where they live and who stewards them are put
+ * by place_diff, after the sealed fields. */
 static void person_diff(bd_changes *ch, const bd_person *o, const bd_person *n)
 {
     bd_changes_put_text(ch, "birth_date", o->birth_date, n->birth_date);
@@ -329,12 +331,16 @@ static void person_diff(bd_changes *ch, const bd_person *o, const bd_person *n)
     bd_changes_put_text(ch, "residency", o->residency, n->residency);
     bd_changes_put_text(ch, "permit_start", o->permit_start, n->permit_start);
     bd_changes_put_text(ch, "permit_end", o->permit_end, n->permit_end);
-    bd_changes_put_int(ch, "house_id", o->house_id, n->house_id, 1);
     bd_changes_put_text(ch, "relation", o->relation, n->relation);
     bd_changes_put_text(ch, "employment", o->employment, n->employment);
     bd_changes_put_text(ch, "social_security", o->social_security, n->social_security);
     bd_changes_put_text(ch, "care_tags", o->care_tags, n->care_tags);
     bd_changes_put_text(ch, "source", o->m.source, n->m.source);
+}
+
+static void place_diff(bd_changes *ch, const bd_person *o, const bd_person *n)
+{
+    bd_changes_put_int(ch, "house_id", o->house_id, n->house_id, 1);
     bd_meta_diff(ch, &o->m, &n->m);
 }
 
@@ -502,8 +508,12 @@ static int sealed_diffs(gr_ctx *ctx, db_conn *c, arena *a, const bd_person_input
     return rc;
 }
 
+/* A new person's sealed fields and the changes of their own fields (the
+ * history of a create: the write adds the house and steward). */
 struct bd_person_prep {
     person_row r;
+    const char *created; /* bd_changes text, from the arena */
+    size_t ncreated;
 };
 
 int bd_person_prepare(const gr_ctx *ctx, arena *a, const bd_person_input *in, bd_person_prep **out,
@@ -522,8 +532,20 @@ int bd_person_prepare(const gr_ctx *ctx, arena *a, const bd_person_input *in, bd
     rc = person_sealed_in(ctx, a, in, &none, &p->r, err);
     if (!rc)
         rc = fields_in(a, in, &p->r.p, err);
-    if (!rc)
+    if (!rc) {
+        bd_changes ch = {0};
+
+        p->r.p.m.source = in->source;
+        person_diff(&ch, &none.p, &p->r.p);
+        bd_changes_put_sealed(&ch, "name", 0, 1);
+        bd_changes_put_sealed(&ch, "id_number", 0, 1);
+        if (p->r.phone.enc)
+            bd_changes_put_sealed(&ch, "phone", 0, 1);
+        p->created = ch.n ? arena_strdup(a, ch.text.data) : NULL;
+        p->ncreated = ch.n;
+        bd_changes_free(&ch);
         *out = p;
+    }
     return rc;
 }
 
@@ -558,8 +580,14 @@ static int person_write(gr_ctx *ctx, db_conn *c, arena *a, const bd_actor *who,
     if (rc)
         goto out;
     r.p.m.id = *id;
-    person_diff(&ch, &old.p, &r.p);
-    rc = sealed_diffs(ctx, c, a, in, &old, &r, &ch, err);
+    if (prep && is_new && prep->created) {
+        buf_puts(&ch.text, prep->created);
+        ch.n = prep->ncreated;
+    } else {
+        person_diff(&ch, &old.p, &r.p);
+        rc = sealed_diffs(ctx, c, a, in, &old, &r, &ch, err);
+    }
+    place_diff(&ch, &old.p, &r.p);
     *changed = is_new || ch.n > 0;
     if (rc || !*changed)
         goto out;

@@ -443,6 +443,23 @@ static void test_people_prepared_in_batches(void **state)
     assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), a, &id, &err), 0);
     assert_int_equal(gr_testdb_int(D, "SELECT version FROM bd_people WHERE id = ?1", id), 2);
     assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), c, &id, &err), 0);
+    /* 丁's history (the changes of a create are made in the reading thread,
+     * the house and steward added by the write): each field once, sealed
+     * ones masked. */
+    assert_int_equal(
+        gr_testdb_int(D,
+                      "SELECT count(*) FROM bd_history WHERE entity = 'person' AND "
+                      "entity_id = ?1 AND action = 'create' AND "
+                      "json_extract(changes, '$.name') = json('[null, \"(encrypted)\"]') "
+                      "AND json_extract(changes, '$.id_number[1]') = '(encrypted)' AND "
+                      "json_extract(changes, '$.residency[1]') = 'registered' AND "
+                      "json_extract(changes, '$.sex[1]') IS NOT NULL AND "
+                      "json_extract(changes, '$.source[1]') = 'imported' AND "
+                      "json_extract(changes, '$.steward_org_id[1]') = 3 AND "
+                      "json_extract(changes, '$.care_tags[1]') = '' AND "
+                      "(SELECT count(*) FROM json_each(changes)) = 8",
+                      id),
+        1);
     assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), b, &id, &err),
                      GR_ENOTFOUND);
     assert_int_equal(bd_person_find_id_number(&ctx, gr_testdb_reader(D), d, &id, &err),
