@@ -12,6 +12,7 @@
 #include "base/names.h"
 #include "base/timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void test_arena(void **state)
@@ -51,6 +52,33 @@ static void test_buf(void **state)
     assert_null(b.data);
     assert_int_equal(strlen(s), 3890);
     free(s);
+}
+
+/* Every byte from 1 to 127 and some UTF-8, as a JSON string literal: a
+ * JSON parser reads back exactly the text, and nothing below 0x20 is left
+ * raw in it. */
+static void test_buf_json_string(void **state)
+{
+    char text[160];
+    buf b = BUF_INIT;
+    json_t *v;
+    size_t i, n = 0;
+
+    (void)state;
+    for (i = 1; i < 128; i++)
+        text[n++] = (char)i;
+    snprintf(text + n, sizeof(text) - n, "%s", "路 \xe2\x80\xa8 ok");
+    buf_put_json_string(&b, text);
+    for (i = 0; i < b.len; i++)
+        assert_true((unsigned char)b.data[i] >= 0x20);
+    v = json_loadb(b.data, b.len, JSON_DECODE_ANY, NULL);
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), text);
+    json_decref(v);
+    buf_free(&b);
+    buf_put_json_string(&b, "");
+    assert_string_equal(b.data, "\"\"");
+    buf_free(&b);
 }
 
 static const jv_field user_fields[] = {
@@ -158,8 +186,13 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena), cmocka_unit_test(test_buf),     cmocka_unit_test(test_jsonv),
-        cmocka_unit_test(test_time),  cmocka_unit_test(test_metrics), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_buf_json_string),
+        cmocka_unit_test(test_jsonv),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
