@@ -33,6 +33,21 @@ void buf_puts(buf *b, const char *s)
     buf_append(b, s, strlen(s));
 }
 
+void buf_put_int(buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    /* The magnitude as unsigned, so that INT64_MIN has one too. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void buf_printf(buf *b, const char *fmt, ...)
 {
     va_list ap, copy;

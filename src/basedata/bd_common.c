@@ -179,7 +179,7 @@ void bd_meta_bind(db_stmt *st, int first, const bd_meta *m)
     db_bind_int(st, first, m->version);
     db_bind_int(st, first + 1, m->steward_org_id);
     db_bind_int_or_null(st, first + 2, m->steward_user_id);
-    db_bind_text(st, first + 3, m->source);
+    db_bind_text_ref(st, first + 3, m->source);
     for (i = 0; i < 5; i++)
         db_bind_int_or_null(st, first + 4 + i, m->chain[i]);
     db_bind_int(st, first + 9, m->created_at);

@@ -18,18 +18,18 @@ int bd_history_add(db_conn *c, const bd_change *ch, gr_err *err)
 
     if (!st)
         return GR_EINTERNAL;
-    db_bind_text(st, 1, ch->entity);
+    db_bind_text_ref(st, 1, ch->entity);
     db_bind_int(st, 2, ch->entity_id);
     db_bind_int(st, 3, ch->version);
     db_bind_int(st, 4, ch->at);
     db_bind_int_or_null(st, 5, ch->who ? ch->who->user_id : 0);
-    db_bind_text(st, 6, ch->who && ch->who->role ? ch->who->role : "system");
-    db_bind_text(st, 7, ch->source);
-    db_bind_text(st, 8, ch->action);
+    db_bind_text_ref(st, 6, ch->who && ch->who->role ? ch->who->role : "system");
+    db_bind_text_ref(st, 7, ch->source);
+    db_bind_text_ref(st, 8, ch->action);
     if (text)
-        db_bind_textn(st, 9, text->data, text->len);
+        db_bind_textn_ref(st, 9, text->data, text->len);
     else
-        db_bind_text(st, 9, "{}");
+        db_bind_text_ref(st, 9, "{}");
     rc = db_run(st, err);
     if (rc == GR_EEXIST)
         rc = err_set(err, GR_ECONFLICT, "version", "version %lld of this %s is already recorded",
@@ -141,7 +141,7 @@ static void put_value(buf *b, const value *v)
         buf_put_json_string(b, v->s);
         break;
     case V_INT:
-        buf_printf(b, "%lld", (long long)v->i);
+        buf_put_int(b, v->i);
         break;
     case V_REAL:
         /* As jansson writes a real: 17 digits, and ".0" when they look whole. */

@@ -366,28 +366,28 @@ static int person_save(db_conn *c, const person_row *r, int is_new, gr_err *err)
 
     if (!st)
         return GR_EINTERNAL;
-    db_bind_blob(st, 1, r->name.enc, r->name.len);
-    db_bind_blob(st, 2, r->name_index, sizeof(r->name_index));
-    db_bind_text(st, 3, p->name_hint);
-    db_bind_blob(st, 4, r->id_number.enc, r->id_number.len);
-    db_bind_blob(st, 5, r->id_index, sizeof(r->id_index));
-    db_bind_text(st, 6, p->id_number_hint);
+    db_bind_blob_ref(st, 1, r->name.enc, r->name.len);
+    db_bind_blob_ref(st, 2, r->name_index, sizeof(r->name_index));
+    db_bind_text_ref(st, 3, p->name_hint);
+    db_bind_blob_ref(st, 4, r->id_number.enc, r->id_number.len);
+    db_bind_blob_ref(st, 5, r->id_index, sizeof(r->id_index));
+    db_bind_text_ref(st, 6, p->id_number_hint);
     if (r->phone.enc)
-        db_bind_blob(st, 7, r->phone.enc, r->phone.len);
+        db_bind_blob_ref(st, 7, r->phone.enc, r->phone.len);
     else
         db_bind_null(st, 7);
-    db_bind_text(st, 8, r->phone.enc ? p->phone_hint : NULL);
-    db_bind_text(st, 9, p->birth_date);
-    db_bind_text(st, 10, p->sex);
-    db_bind_text(st, 11, p->ethnicity);
-    db_bind_text(st, 12, p->residency);
-    db_bind_text(st, 13, p->permit_start);
-    db_bind_text(st, 14, p->permit_end);
+    db_bind_text_ref(st, 8, r->phone.enc ? p->phone_hint : NULL);
+    db_bind_text_ref(st, 9, p->birth_date);
+    db_bind_text_ref(st, 10, p->sex);
+    db_bind_text_ref(st, 11, p->ethnicity);
+    db_bind_text_ref(st, 12, p->residency);
+    db_bind_text_ref(st, 13, p->permit_start);
+    db_bind_text_ref(st, 14, p->permit_end);
     db_bind_int_or_null(st, 15, p->house_id);
-    db_bind_text(st, 16, p->relation);
-    db_bind_text(st, 17, p->employment);
-    db_bind_text(st, 18, p->social_security);
-    db_bind_text(st, 19, p->care_tags);
+    db_bind_text_ref(st, 16, p->relation);
+    db_bind_text_ref(st, 17, p->employment);
+    db_bind_text_ref(st, 18, p->social_security);
+    db_bind_text_ref(st, 19, p->care_tags);
     bd_meta_bind(st, 20, &p->m);
     if (!is_new)
         db_bind_int(st, 31, p->m.id);

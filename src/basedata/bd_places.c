@@ -208,16 +208,16 @@ static int building_save(db_conn *c, arena *a, const bd_building *b, int is_new,
 
     if (!st)
         return GR_EINTERNAL;
-    db_bind_text(st, 1, b->district);
-    db_bind_text(st, 2, b->street);
-    db_bind_text(st, 3, b->road);
-    db_bind_text(st, 4, b->house_number);
-    db_bind_text(st, 5, b->building);
-    db_bind_text(st, 6, building_key(a, b));
+    db_bind_text_ref(st, 1, b->district);
+    db_bind_text_ref(st, 2, b->street);
+    db_bind_text_ref(st, 3, b->road);
+    db_bind_text_ref(st, 4, b->house_number);
+    db_bind_text_ref(st, 5, b->building);
+    db_bind_text_ref(st, 6, building_key(a, b));
     db_bind_double(st, 7, b->lat);
     db_bind_double(st, 8, b->lon);
     db_bind_int_or_null(st, 9, b->floors);
-    db_bind_text(st, 10, b->use);
+    db_bind_text_ref(st, 10, b->use);
     bd_meta_bind(st, 11, &b->m);
     if (!is_new)
         db_bind_int(st, 22, b->m.id);
@@ -327,19 +327,19 @@ static int house_save(db_conn *c, const bd_house *h, int is_new, gr_err *err)
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, h->building_id);
-    db_bind_text(st, 2, h->unit);
+    db_bind_text_ref(st, 2, h->unit);
     if (h->has_floor)
         db_bind_int(st, 3, h->floor);
     else
         db_bind_null(st, 3);
-    db_bind_text(st, 4, h->room);
+    db_bind_text_ref(st, 4, h->room);
     if (h->area_m2 > 0)
         db_bind_double(st, 5, h->area_m2);
     else
         db_bind_null(st, 5);
-    db_bind_text(st, 6, h->use);
-    db_bind_text(st, 7, h->ownership);
-    db_bind_text(st, 8, h->occupancy);
+    db_bind_text_ref(st, 6, h->use);
+    db_bind_text_ref(st, 7, h->ownership);
+    db_bind_text_ref(st, 8, h->occupancy);
     bd_meta_bind(st, 9, &h->m);
     if (!is_new)
         db_bind_int(st, 20, h->m.id);

@@ -51,9 +51,9 @@ static int upsert(db_conn *c, const entry *e, gr_err *err)
     if (!st)
         return GR_EINTERNAL;
     db_bind_int(st, 1, e->unit);
-    db_bind_text(st, 2, e->key);
+    db_bind_text_ref(st, 2, e->key);
     if (e->table == POP) {
-        db_bind_text(st, 3, sex);
+        db_bind_text_ref(st, 3, sex);
         db_bind_int(st, 4, e->year);
     }
     db_bind_int(st, 5, e->delta);

@@ -352,6 +352,24 @@ void db_bind_blob(db_stmt *st, int i, const void *p, size_t n)
     sqlite3_bind_blob64(st->st, i, p, n, SQLITE_TRANSIENT);
 }
 
+void db_bind_text_ref(db_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st->st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st->st, i);
+}
+
+void db_bind_textn_ref(db_stmt *st, int i, const char *s, size_t n)
+{
+    sqlite3_bind_text64(st->st, i, s, n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+void db_bind_blob_ref(db_stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob64(st->st, i, p, n, SQLITE_STATIC);
+}
+
 void db_bind_null(db_stmt *st, int i)
 {
     sqlite3_bind_null(st->st, i);

@@ -81,6 +81,28 @@ static void test_buf_json_string(void **state)
     buf_free(&b);
 }
 
+/* buf_put_int writes what printf's %lld does, the ends of the range too. */
+static void test_buf_int(void **state)
+{
+    static const int64_t vs[] = {
+        0,   1,          -1,        9,         10,        -10,           99,
+        100, 1234567890, -98765432, INT64_MAX, INT64_MIN, INT64_MIN + 1, INT64_MAX - 1};
+    char want[32];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+        buf b = BUF_INIT;
+
+        buf_puts(&b, "x");
+        buf_put_int(&b, vs[i]);
+        snprintf(want, sizeof(want), "x%lld", (long long)vs[i]);
+        assert_string_equal(b.data, want);
+        assert_int_equal(b.len, strlen(want));
+        buf_free(&b);
+    }
+}
+
 static const jv_field user_fields[] = {
     {"username", JV_STRING, 1, 0, 3, 8},
     {"age", JV_INT, 0, 0, 0, 150},
@@ -186,13 +208,10 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_buf_json_string),
-        cmocka_unit_test(test_jsonv),
-        cmocka_unit_test(test_time),
-        cmocka_unit_test(test_metrics),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_arena),           cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_buf_json_string), cmocka_unit_test(test_buf_int),
+        cmocka_unit_test(test_jsonv),           cmocka_unit_test(test_time),
+        cmocka_unit_test(test_metrics),         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

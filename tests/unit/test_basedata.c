@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "basedata/bd_model.h"
 #include "org/org.h"
+#include "org/org_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,45 @@ static void test_places(void **state)
         expect_err(run(1, &steward, &h, &again, 0, &err), &err, GR_EEXIST, "room");
     }
     assert_string_equal(bd_address_text(A, &got, &hg), "朝阳区建外街道建国路1号 1号楼 101");
+}
+
+/* The unit chain of houses and people has no foreign keys of its own
+ * (migration 0019): it is copied from the building, whose grid keeps its
+ * key, so the grid of a building with people in it still cannot be
+ * deleted, and every unit of every chain is one a building or a steward
+ * holds, or the parent of one. */
+static void test_chain_units_not_deletable(void **state)
+{
+    int64_t b = new_building("88号"), h = new_house(b, "808"),
+            p = new_person("赵六", make_id("11010519750505101"), h);
+    int64_t grid = org_grid_at(&ctx, in_lat, in_lon);
+    gr_err err = {0};
+
+    (void)state;
+    assert_true(grid > 0);
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT grid_id FROM bd_people WHERE id = ?", p), grid);
+    expect_err(org_unit_delete(&ctx, grid, &err), &err, GR_ECONFLICT, "id");
+    assert_int_equal(gr_testdb_int(ctx.db, "SELECT count(*) FROM org_units WHERE id = ?", grid), 1);
+    assert_int_equal(
+        gr_testdb_int(ctx.db,
+                      "SELECT count(*) FROM (SELECT city_id AS u FROM bd_people UNION "
+                      "SELECT district_id FROM bd_people UNION SELECT street_id FROM bd_people "
+                      "UNION SELECT community_id FROM bd_people UNION SELECT grid_id FROM "
+                      "bd_people UNION SELECT city_id FROM bd_houses UNION SELECT district_id "
+                      "FROM bd_houses UNION SELECT street_id FROM bd_houses UNION SELECT "
+                      "community_id FROM bd_houses UNION SELECT grid_id FROM bd_houses) "
+                      "WHERE u IS NOT NULL AND ? = 0 "
+                      "AND NOT EXISTS (SELECT 1 FROM bd_buildings WHERE grid_id = u OR "
+                      "community_id = u OR street_id = u OR district_id = u OR city_id = u) "
+                      "AND NOT EXISTS (SELECT 1 FROM bd_people WHERE steward_org_id = u) "
+                      "AND NOT EXISTS (SELECT 1 FROM org_units WHERE parent_id = u)",
+                      0),
+        0);
+    assert_int_equal(gr_testdb_int(ctx.db,
+                                   "SELECT count(*) FROM pragma_foreign_key_check "
+                                   "WHERE ? = 0",
+                                   0),
+                     0);
 }
 
 static void test_place_validation(void **state)
@@ -821,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_places),
         cmocka_unit_test(test_history_changes_text),
         cmocka_unit_test(test_area_tallies),
+        cmocka_unit_test(test_chain_units_not_deletable),
         cmocka_unit_test(test_place_validation),
         cmocka_unit_test(test_person_validation),
         cmocka_unit_test(test_encryption_at_rest),
