@@ -32,6 +32,7 @@
 enum {
     BD_IMPORT_BATCH = 10000,
     BD_IMPORT_BULK = 50000,
+    BD_IMPORT_CACHE_MIB = 256,       /* the command's writer cache (db_writer_cache) */
     BD_IMPORT_BATCH_BYTES = 16 << 20 /* for BD_IMPORT_BATCH rows; as many more for more */
 };
 

@@ -46,6 +46,11 @@ int db_schema_version(db *d, int *db_version, int *binary_version, gr_err *err);
  * in its own transaction (used by one-shot commands). */
 int db_writer_start(db *d, gr_err *err);
 
+/* Sets the page cache of the writer connection to mib MiB (64 by default).
+ * For a one-shot command that writes far more than the server does in a
+ * commit: `grassroots import` of a million people (docs/benchmarks.md). */
+int db_writer_cache(db *d, int mib, gr_err *err);
+
 typedef int (*db_write_fn)(db_conn *c, void *arg, gr_err *err);
 /* Runs fn inside the writer's transaction and returns its result once the
  * transaction is durable (or the commit's failure). */

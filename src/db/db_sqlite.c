@@ -729,6 +729,18 @@ int db_on_commit(db *d, db_write_fn fn, void *arg, gr_err *err)
     return 0;
 }
 
+int db_writer_cache(db *d, int mib, gr_err *err)
+{
+    char sql[64];
+    int rc;
+
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", mib * 1024);
+    pthread_mutex_lock(&d->wlock);
+    rc = db_exec(d->wconn, sql, err);
+    pthread_mutex_unlock(&d->wlock);
+    return rc;
+}
+
 int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
 {
     struct wreq r = {fn, arg, err, 0, 0, NULL};
