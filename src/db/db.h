@@ -51,6 +51,17 @@ int db_writer_start(db *d, gr_err *err);
  * commit: `grassroots import` of a million people (docs/benchmarks.md). */
 int db_writer_cache(db *d, int mib, gr_err *err);
 
+/* The checkpointer copies the WAL back into the database in a thread of its
+ * own, beside the writer, instead of inside a commit. db_writer_start starts
+ * it; a one-shot command that writes in many commits (`grassroots import`)
+ * starts it alone, and calls db_wal_settle between its commits. */
+int db_checkpointer_start(db *d, gr_err *err);
+/* When the WAL held more than max_pages pages at the last commit, waits for
+ * a checkpoint begun after this call, so that the next write starts the WAL
+ * from its beginning again. The checkpointer copies while the writer works,
+ * and a writer that never pauses still keeps its WAL bounded. */
+void db_wal_settle(db *d, int max_pages);
+
 typedef int (*db_write_fn)(db_conn *c, void *arg, gr_err *err);
 /* Runs fn inside the writer's transaction and returns its result once the
  * transaction is durable (or the commit's failure). */

@@ -60,9 +60,14 @@ struct db {
      * writer rather than inside one of its commits (db_writer_start). */
     pthread_mutex_t ckpt_lock;
     pthread_cond_t ckpt_cond;
+    pthread_cond_t ckpt_done_cond;
     pthread_t ckpt;
     db_conn *cconn;
     int ckpt_running, ckpt_stop, ckpt_due;
+    /* Checkpoints asked for and finished, counted (db_wal_settle waits for
+     * one that began after it asked); the WAL's pages at the last commit. */
+    uint64_t ckpt_asked, ckpt_finished;
+    int wal_pages;
 
     /* Run before every COMMIT (db_on_commit). */
     struct {
@@ -201,6 +206,7 @@ int db_open(db **out, const char *path, gr_err *err)
     pthread_cond_init(&d->wdone_cond, NULL);
     pthread_mutex_init(&d->ckpt_lock, NULL);
     pthread_cond_init(&d->ckpt_cond, NULL);
+    pthread_cond_init(&d->ckpt_done_cond, NULL);
     metrics_hist_init(&d->batch_size, batch_bounds, sizeof(batch_bounds) / sizeof(double));
     metrics_hist_init(&d->commit_seconds, commit_bounds, sizeof(commit_bounds) / sizeof(double));
     rc = conn_open(path, 0, &d->wconn, err);
@@ -637,12 +643,13 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 
     (void)h;
     (void)name;
+    pthread_mutex_lock(&d->ckpt_lock);
+    d->wal_pages = pages;
     if (pages >= CKPT_PAGES) {
-        pthread_mutex_lock(&d->ckpt_lock);
         d->ckpt_due = 1;
         pthread_cond_signal(&d->ckpt_cond);
-        pthread_mutex_unlock(&d->ckpt_lock);
     }
+    pthread_mutex_unlock(&d->ckpt_lock);
     return SQLITE_OK;
 }
 
@@ -654,17 +661,25 @@ static void *ckpt_main(void *arg)
 
     pthread_mutex_lock(&d->ckpt_lock);
     for (;;) {
+        uint64_t asked;
+
         while (!d->ckpt_due && !d->ckpt_stop)
             pthread_cond_wait(&d->ckpt_cond, &d->ckpt_lock);
         if (d->ckpt_stop)
             break;
         d->ckpt_due = 0;
+        asked = d->ckpt_asked;
         pthread_mutex_unlock(&d->ckpt_lock);
         if (sqlite3_wal_checkpoint_v2(d->cconn->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
             SQLITE_OK)
             log_msg(LOG_WARN, "db.checkpoint", "checkpoint: %s", sqlite3_errmsg(d->cconn->h));
         pthread_mutex_lock(&d->ckpt_lock);
+        d->ckpt_finished = asked;
+        pthread_cond_broadcast(&d->ckpt_done_cond);
     }
+    /* Nobody waits for a checkpoint that will not come. */
+    d->ckpt_finished = d->ckpt_asked;
+    pthread_cond_broadcast(&d->ckpt_done_cond);
     pthread_mutex_unlock(&d->ckpt_lock);
     return NULL;
 }
@@ -702,13 +717,33 @@ static void ckpt_stop(db *d)
     d->cconn = NULL;
 }
 
+int db_checkpointer_start(db *d, gr_err *err)
+{
+    return d->ckpt_running ? 0 : ckpt_start(d, err);
+}
+
+void db_wal_settle(db *d, int max_pages)
+{
+    uint64_t want;
+
+    pthread_mutex_lock(&d->ckpt_lock);
+    if (d->ckpt_running && d->wal_pages > max_pages) {
+        want = ++d->ckpt_asked;
+        d->ckpt_due = 1;
+        pthread_cond_signal(&d->ckpt_cond);
+        while (d->ckpt_finished < want)
+            pthread_cond_wait(&d->ckpt_done_cond, &d->ckpt_lock);
+    }
+    pthread_mutex_unlock(&d->ckpt_lock);
+}
+
 int db_writer_start(db *d, gr_err *err)
 {
     int rc;
 
     if (d->writer_running)
         return 0;
-    rc = ckpt_start(d, err);
+    rc = db_checkpointer_start(d, err);
     if (rc)
         return rc;
     d->writer_stop = 0;
@@ -806,6 +841,7 @@ void db_close(db *d)
     pthread_cond_destroy(&d->wdone_cond);
     pthread_mutex_destroy(&d->ckpt_lock);
     pthread_cond_destroy(&d->ckpt_cond);
+    pthread_cond_destroy(&d->ckpt_done_cond);
     free(d->path);
     free(d);
 }

@@ -10,6 +10,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,46 @@ static void test_checkpoint_thread(void **state)
     db_close(d);
 }
 
+/* A one-shot writer with the checkpointer beside it (grassroots import):
+ * after db_wal_settle the next commit starts the WAL from its beginning, so
+ * the WAL holds that commit's few pages, however many came before. */
+static void test_wal_settle(void **state)
+{
+    db *d = NULL;
+    db_stmt *st;
+    gr_err err;
+    struct row r = {"after", 1, 0};
+    sqlite3 *h = NULL;
+    int i, frames = -1;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_checkpointer_start(d, &err), 0);
+    for (i = 0; i < 50; i++) /* 5,000 rows of 4 KB: some 5,000 WAL pages */
+        assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
+    db_wal_settle(d, 100);
+    assert_int_equal(db_write(d, insert_row, &r, &err), 0);
+    /* The WAL's frames, as a checkpoint from another connection counts them. */
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "SELECT count(*) FROM t", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL),
+                     SQLITE_OK);
+    assert_in_range(frames, 1, 10);
+    sqlite3_close(h);
+    st = db_prepare(db_reader(d), "SELECT count(*) FROM t", &err);
+    assert_non_null(st);
+    assert_int_equal(db_step(st, &err), DB_ROW);
+    assert_int_equal(db_col_int(st, 0), 5001);
+    db_done(st);
+    /* Under the limit it returns at once; so it does without a checkpointer. */
+    db_wal_settle(d, 1000000);
+    db_close(d);
+    assert_int_equal(db_open(&d, path, &err), 0);
+    db_wal_settle(d, 0);
+    db_close(d);
+}
+
 static void test_group_commit(void **state)
 {
     db *d = NULL;
@@ -491,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_savepoint_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_page, setup, teardown),
