@@ -386,12 +386,18 @@ int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in
     struct commit k;
     int *col = calloc(e->ncolumns ? e->ncolumns : 1, sizeof(*col));
     int rc, syntax = 0;
+    /* The rows of the batch being read. The writer waits for the first
+     * batch, so batches start small and double up to the full size: each is
+     * read while the one before (half its size) is written, and reading a
+     * row takes a quarter of the time that writing it does. */
+    size_t ramp;
 
     memset(out, 0, sizeof(*out));
     memset(&k, 0, sizeof(k));
     k.report = report;
     k.out = out;
     rc = batch_init(&two[0], ctx, e, who, col, batch_rows);
+    ramp = two[0].max_rows / 64 ? two[0].max_rows / 64 : 1;
     if (batch_init(&two[1], ctx, e, who, col, batch_rows) || rc || !col) {
         rc = err_set(err, GR_EINTERNAL, "", "out of memory");
         goto out;
@@ -419,11 +425,12 @@ int bd_import_run_batched(gr_ctx *ctx, const bd_import_entity *e, csv_reader *in
             break;
         }
         batch_add(b, in);
-        if (b->n == b->max_rows || b->bytes >= b->max_bytes) {
+        if (b->n >= ramp || b->bytes >= b->max_bytes) {
             rc = commit_wait(&k, err);
             if (!rc)
                 rc = commit_start(&k, b, err);
             b = b == &two[0] ? &two[1] : &two[0];
+            ramp = ramp < b->max_rows / 2 ? 2 * ramp : b->max_rows;
         }
     }
     if (rc == 0) {

@@ -31,7 +31,7 @@
  * million people's import took 15% less time; docs/benchmarks.md). */
 enum {
     BD_IMPORT_BATCH = 10000,
-    BD_IMPORT_BULK = 50000,
+    BD_IMPORT_BULK = 100000,
     BD_IMPORT_CACHE_MIB = 256, /* the command's writer cache (db_writer_cache) */
     /* The WAL a batch may leave before the next waits for the checkpointer
      * (db_wal_settle): 256 MiB, some four batches of the command's. */

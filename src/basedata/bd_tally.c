@@ -9,6 +9,7 @@
  */
 #include "basedata/bd_tally.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,9 @@ static int count_units(db_conn *c, const int64_t chain[5], entry *e, const char 
     /* Keys are the code lists' (a residency, care tag or occupancy). */
     if (key_len >= sizeof(e->key))
         return err_set(err, GR_EINVAL, "", "a tally key of %zu bytes", key_len);
+    /* Zeros after the key, so that equal keys are equal bytes (entry_same). */
+    memset(e->key, 0, sizeof(e->key));
     memcpy(e->key, key, key_len);
-    e->key[key_len] = '\0';
     for (k = 0; k < 5 && !rc; k++) {
         if (!chain[k])
             continue;
@@ -116,6 +118,56 @@ static int entry_cmp(const void *pa, const void *pb)
     if (a->sex != b->sex)
         return a->sex < b->sex ? -1 : 1;
     return a->year < b->year ? -1 : a->year > b->year;
+}
+
+static int entry_same(const entry *a, const entry *b)
+{
+    return a->table == b->table && a->unit == b->unit && a->sex == b->sex && a->year == b->year &&
+           memcmp(a->key, b->key, sizeof(a->key)) == 0;
+}
+
+static uint64_t entry_hash(const entry *e)
+{
+    /* FNV-1a over the key fields. */
+    uint64_t h = 14695981039346656037u;
+    const unsigned char *k = (const unsigned char *)e->key;
+    size_t i;
+
+    h = (h ^ (uint64_t)e->table) * 1099511628211u;
+    h = (h ^ (uint64_t)e->unit) * 1099511628211u;
+    h = (h ^ (uint64_t)(unsigned char)e->sex) * 1099511628211u;
+    h = (h ^ (uint64_t)(unsigned)e->year) * 1099511628211u;
+    for (i = 0; i < sizeof(e->key) && k[i]; i++)
+        h = (h ^ k[i]) * 1099511628211u;
+    return h ^ (h >> 29);
+}
+
+/* Sums the deferred entries of equal keys in place, in v[0 .. return):
+ * a batch of 100,000 people leaves some 500,000 entries on about 60,000
+ * keys, and sorting every entry was half of the flush. */
+static size_t entries_sum(entry *v, size_t n)
+{
+    size_t cap = 16, m = 0, i, j;
+    uint32_t *slot;
+
+    while (cap < 2 * n)
+        cap *= 2;
+    slot = calloc(cap, sizeof(*slot)); /* 0 empty, else 1 + the sum's index */
+    if (!slot)
+        return n; /* then the sort below meets equal keys, which it sums too */
+    for (i = 0; i < n; i++) {
+        for (j = entry_hash(&v[i]) & (cap - 1); slot[j]; j = (j + 1) & (cap - 1))
+            if (entry_same(&v[slot[j] - 1], &v[i]))
+                break;
+        if (slot[j]) {
+            v[slot[j] - 1].delta += v[i].delta;
+        } else {
+            v[m] = v[i];
+            slot[j] = (uint32_t)++m;
+        }
+    }
+    free(slot);
+    return m;
 }
 
 void bd_tally_defer(int on)
@@ -145,12 +197,15 @@ int bd_tally_flush(db_conn *c, gr_err *err)
     size_t i, j;
     int rc = 0;
 
-    if (deferred.n)
-        qsort(deferred.v, deferred.n, sizeof(entry), entry_cmp);
-    for (i = 0; i < deferred.n && !rc; i = j) {
+    size_t n = entries_sum(deferred.v, deferred.n);
+
+    /* In key order, so that the upserts walk the tallies' pages in order. */
+    if (n)
+        qsort(deferred.v, n, sizeof(entry), entry_cmp);
+    for (i = 0; i < n && !rc; i = j) {
         entry sum = deferred.v[i];
 
-        for (j = i + 1; j < deferred.n && entry_cmp(&deferred.v[j], &sum) == 0; j++)
+        for (j = i + 1; j < n && entry_cmp(&deferred.v[j], &sum) == 0; j++)
             sum.delta += deferred.v[j].delta;
         if (sum.delta)
             rc = upsert(c, &sum, err);
