@@ -142,11 +142,18 @@ int bd_building_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_building 
 /* The same for houses; GR_EEXIST naming "room" for (building, unit, room) taken. */
 int bd_house_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in, int64_t *id,
                    int64_t version, int *changed, gr_err *err);
-/* The same, given the chain of in->building_id because the caller found
- * the building live in this same write (an import's rooms of a building). */
+/* A house's fields checked (and made canonical) before the write, where no
+ * database is needed (an import's reading thread), with the history
+ * changes they make as a new house; *out made from a. The errors are
+ * bd_house_write's for the fields. */
+typedef struct bd_house_prep bd_house_prep;
+int bd_house_prepare(arena *a, bd_house *in, bd_house_prep **out, gr_err *err);
+/* bd_house_write with in's prep (may be NULL), and the chain of
+ * in->building_id when the caller found the building live in this same
+ * write (an import's rooms of a building; NULL: the write reads it). */
 int bd_house_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in,
-                          const int64_t building_chain[5], int64_t *id, int64_t version,
-                          int *changed, gr_err *err);
+                          const bd_house_prep *prep, const int64_t building_chain[5], int64_t *id,
+                          int64_t version, int *changed, gr_err *err);
 
 /* The live record with a natural key: the building at b's address, the
  * house (building, unit, room); *id 0 when there is none. The record's

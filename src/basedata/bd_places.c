@@ -161,9 +161,10 @@ static void building_diff(bd_changes *ch, const bd_building *o, const bd_buildin
     bd_meta_diff(ch, &o->m, &n->m);
 }
 
-static void house_diff(bd_changes *ch, const bd_house *o, const bd_house *n, int is_new)
+/* A house's own fields, old against new; its building and place follow
+ * (house_place_diff). */
+static void house_fields_diff(bd_changes *ch, const bd_house *o, const bd_house *n, int is_new)
 {
-    bd_changes_put_int(ch, "building_id", o->building_id, n->building_id, 1);
     bd_changes_put_text(ch, "unit", o->unit, n->unit);
     if (o->has_floor != n->has_floor || o->floor != n->floor) {
         json_t *was = o->has_floor ? json_integer(o->floor) : NULL;
@@ -180,6 +181,11 @@ static void house_diff(bd_changes *ch, const bd_house *o, const bd_house *n, int
     bd_changes_put_text(ch, "ownership", o->ownership, n->ownership);
     bd_changes_put_text(ch, "occupancy", o->occupancy, n->occupancy);
     bd_changes_put_text(ch, "source", o->m.source, n->m.source);
+}
+
+static void house_place_diff(bd_changes *ch, const bd_house *o, const bd_house *n)
+{
+    bd_changes_put_int(ch, "building_id", o->building_id, n->building_id, 1);
     bd_meta_diff(ch, &o->m, &n->m);
 }
 
@@ -372,9 +378,34 @@ static int house_place(db_conn *c, arena *a, const int64_t *building_chain, bd_h
     return rc;
 }
 
+/* The changes of a new house, made where the fields were checked. */
+struct bd_house_prep {
+    const char *created;
+    int ncreated;
+};
+
+int bd_house_prepare(arena *a, bd_house *in, bd_house_prep **out, gr_err *err)
+{
+    bd_house none = {0};
+    bd_changes ch = {0};
+    bd_house_prep *p;
+    int rc = house_check(in, err);
+
+    *out = NULL;
+    if (rc)
+        return rc;
+    p = arena_alloc(a, sizeof(*p));
+    house_fields_diff(&ch, &none, in, 1);
+    p->created = ch.n ? arena_strdup(a, ch.text.data) : NULL;
+    p->ncreated = ch.n;
+    bd_changes_free(&ch);
+    *out = p;
+    return 0;
+}
+
 static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in,
-                       const int64_t *building_chain, int64_t *id, int64_t version, int *changed,
-                       gr_err *err)
+                       const bd_house_prep *prep, const int64_t *building_chain, int64_t *id,
+                       int64_t version, int *changed, gr_err *err)
 {
     bd_house old = {0};
     bd_changes ch = {0};
@@ -393,7 +424,13 @@ static int house_write(db_conn *c, arena *a, const bd_actor *who, bd_house *in,
     if (rc)
         goto out;
     in->m.id = *id;
-    house_diff(&ch, &old, in, is_new);
+    if (prep && is_new && prep->created) {
+        buf_puts(&ch.text, prep->created);
+        ch.n = prep->ncreated;
+    } else {
+        house_fields_diff(&ch, &old, in, is_new);
+    }
+    house_place_diff(&ch, &old, in);
     *changed = is_new || ch.n > 0;
     if (!*changed)
         goto out;
@@ -417,14 +454,14 @@ out:
 }
 
 int bd_house_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in,
-                          const int64_t building_chain[5], int64_t *id, int64_t version,
-                          int *changed, gr_err *err)
+                          const bd_house_prep *prep, const int64_t building_chain[5], int64_t *id,
+                          int64_t version, int *changed, gr_err *err)
 {
     arena *a = arena_new();
     int rc;
 
     (void)ctx;
-    rc = house_write(c, a, who, in, building_chain, id, version, changed, err);
+    rc = house_write(c, a, who, in, prep, building_chain, id, version, changed, err);
     arena_free(a);
     return rc;
 }
@@ -432,7 +469,7 @@ int bd_house_write_placed(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house
 int bd_house_write(gr_ctx *ctx, db_conn *c, const bd_actor *who, bd_house *in, int64_t *id,
                    int64_t version, int *changed, gr_err *err)
 {
-    return bd_house_write_placed(ctx, c, who, in, NULL, id, version, changed, err);
+    return bd_house_write_placed(ctx, c, who, in, NULL, NULL, id, version, changed, err);
 }
 
 /* ---- lists ---- */

@@ -249,8 +249,8 @@ static int house_building(db_conn *c, arena *a, const bd_import_row *row, const 
     return rc;
 }
 
-static int house_row_in(db_conn *c, arena *a, const bd_import_row *row, const int *col, bd_house *h,
-                        const int64_t **chain, gr_err *err)
+/* A house's own cells, parsed (no database needed). */
+static int house_fields_in(const bd_import_row *row, const int *col, bd_house *h, gr_err *err)
 {
     int64_t floor = 0;
     int rc;
@@ -267,6 +267,39 @@ static int house_row_in(db_conn *c, arena *a, const bd_import_row *row, const in
     h->floor = (int)floor;
     if (!rc)
         rc = num(HV(H_AREA_M2), "area_m2", &h->area_m2, err);
+    return rc;
+}
+
+/* A house's row before the write: its fields checked, and the history
+ * changes of a new house (bd_house_prepare), in the reading thread. */
+struct house_prep {
+    bd_house h;
+    bd_house_prep *changes;
+};
+
+static int house_prep(gr_ctx *ctx, const bd_import_row *row, const int *col, arena *a, void **out,
+                      gr_err *err)
+{
+    struct house_prep *p = arena_alloc(a, sizeof(*p));
+    int rc = house_fields_in(row, col, &p->h, err);
+
+    (void)ctx;
+    if (!rc)
+        rc = bd_house_prepare(a, &p->h, &p->changes, err);
+    *out = rc ? NULL : p;
+    return rc;
+}
+
+static int house_row_in(db_conn *c, arena *a, const bd_import_row *row, const int *col, bd_house *h,
+                        const int64_t **chain, gr_err *err)
+{
+    const struct house_prep *prep = row->prep;
+    int rc = 0;
+
+    if (prep)
+        *h = prep->h;
+    else
+        rc = house_fields_in(row, col, h, err);
     if (!rc)
         rc = house_building(c, a, row, col, h, chain, err);
     return rc;
@@ -276,6 +309,7 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
                      const int *col, int *changed, gr_err *err)
 {
     arena *a = arena_new();
+    const struct house_prep *prep = row->prep;
     int64_t id = 0, version = 0;
     bd_house h, old;
     const int64_t *chain = NULL;
@@ -286,7 +320,8 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
      * room the building already has (refused before anything is written)
      * looks the stored house up, which keeps its steward. */
     if (!rc)
-        rc = bd_house_write_placed(ctx, c, who, &h, chain, &id, 0, changed, err);
+        rc = bd_house_write_placed(ctx, c, who, &h, prep ? prep->changes : NULL, chain, &id, 0,
+                                   changed, err);
     if (rc == GR_EEXIST) {
         memset(err, 0, sizeof(*err));
         rc = house_row_in(c, a, row, col, &h, &chain, err);
@@ -297,7 +332,7 @@ static int house_row(gr_ctx *ctx, db_conn *c, const bd_actor *who, const bd_impo
             h.m.steward_user_id = old.m.steward_user_id;
         }
         if (!rc)
-            rc = bd_house_write_placed(ctx, c, who, &h, chain, &id, version, changed, err);
+            rc = bd_house_write_placed(ctx, c, who, &h, NULL, chain, &id, version, changed, err);
     }
     arena_free(a);
     return rc;
@@ -439,6 +474,6 @@ const bd_import_entity bd_import_buildings = {"buildings",  building_cols,   N(b
                                               building_req, N(building_req), building_row,
                                               NULL};
 const bd_import_entity bd_import_houses = {"houses",     house_cols, N(house_cols), house_req,
-                                           N(house_req), house_row,  NULL};
+                                           N(house_req), house_row,  house_prep};
 const bd_import_entity bd_import_people = {"people",      person_cols, N(person_cols), person_req,
                                            N(person_req), person_row,  person_prep};

@@ -836,6 +836,42 @@ static void test_import_rows(void **state)
     import_csv(&bd_import_houses, houses, &r);
     assert_int_equal(r.stored, 2);
     assert_int_equal(r.bad, 1);
+    /* An imported house's changes were made in the reading thread
+     * (bd_house_prepare): the same as a house written through the model
+     * with the same fields, but for the room and the steward. */
+    {
+        bd_house h;
+        gr_err err = {0};
+        int64_t hid = 0, building = gr_testdb_int(ctx.db,
+                                                  "SELECT id FROM bd_buildings WHERE road = "
+                                                  "'光华路' AND house_number = '20号' AND ?1",
+                                                  1);
+
+        memset(&h, 0, sizeof(h));
+        h.building_id = building;
+        h.unit = "1单元";
+        h.floor = 5;
+        h.has_floor = 1;
+        h.room = "503";
+        h.area_m2 = 70.5;
+        h.ownership = "private";
+        h.m.source = "imported";
+        assert_int_equal(run(1, &steward, &h, &hid, 0, &err), 0);
+        assert_int_equal(
+            gr_testdb_int(ctx.db,
+                          "SELECT count(*) FROM bd_history i, bd_history m, bd_houses x WHERE "
+                          "x.building_id = (SELECT building_id FROM bd_houses WHERE id = ?1) AND "
+                          "x.room = '501' AND i.entity = 'house' "
+                          "AND i.entity_id = x.id AND i.action = 'create' AND m.entity = "
+                          "'house' AND m.entity_id = ?1 AND m.action = 'create' AND "
+                          "json_remove(i.changes, '$.room', '$.steward_org_id', "
+                          "'$.steward_user_id') = json_remove(m.changes, '$.room', "
+                          "'$.steward_org_id', '$.steward_user_id') AND "
+                          "json_extract(i.changes, '$.area_m2[1]') = 70.5 AND "
+                          "json_extract(i.changes, '$.building_id[1]') = x.building_id",
+                          hid),
+            1);
+    }
     import_csv(&bd_import_people, people, &r);
     assert_int_equal(r.stored, 2);
     assert_int_equal(r.bad, 1);
