@@ -8,6 +8,7 @@
  */
 #include "basedata/bd_area.h"
 #include "basedata/bd_model.h"
+#include "basedata/bd_tally.h"
 
 #include "base/buf.h"
 #include "base/timeutil.h"
@@ -579,6 +580,12 @@ static const char *pop_source(arena *ar, const bd_area *a)
 {
     part p;
 
+    if (one_unit(a) && a->level >= BD_TALLY_POP_LEVELS)
+        return arena_printf(ar,
+                            "SELECT p.residency AS residency, p.sex AS sex, " BIRTH_YEAR_SQL
+                            " AS birth_year, 1 AS n FROM bd_people p WHERE %s AND "
+                            "p.retired_at IS NULL",
+                            unit_cond(ar, a, "p"));
     if (one_unit(a))
         return arena_printf(ar,
                             "SELECT residency, sex, birth_year, n FROM bd_pop_tally WHERE "

@@ -83,7 +83,14 @@ static int count(db_conn *c, const entry *e, gr_err *err)
     return 0;
 }
 
-/* e counted under every unit of chain. */
+/* The chain levels a tally keeps: the population's stops above the grid
+ * (BD_TALLY_POP_LEVELS, bd_tally.h). */
+static int levels_of(const entry *e)
+{
+    return e->table == POP ? BD_TALLY_POP_LEVELS : 5;
+}
+
+/* e counted under every unit of chain its tally keeps. */
 static int count_units(db_conn *c, const int64_t chain[5], entry *e, const char *key,
                        size_t key_len, gr_err *err)
 {
@@ -95,7 +102,7 @@ static int count_units(db_conn *c, const int64_t chain[5], entry *e, const char 
     /* Zeros after the key, so that equal keys are equal bytes (entry_same). */
     memset(e->key, 0, sizeof(e->key));
     memcpy(e->key, key, key_len);
-    for (k = 0; k < 5 && !rc; k++) {
+    for (k = 0; k < levels_of(e) && !rc; k++) {
         if (!chain[k])
             continue;
         e->unit = chain[k];
@@ -265,6 +272,8 @@ int bd_tally_house(db_conn *c, const bd_house *h, int delta, gr_err *err)
     "CASE k.column1 WHEN 0 THEN g.city_id WHEN 1 THEN g.district_id WHEN 2 THEN g.street_id "      \
     "WHEN 3 THEN g.community_id ELSE g.grid_id END"
 #define LEVELS "(VALUES (0), (1), (2), (3), (4)) k"
+/* The population's: city to community (BD_TALLY_POP_LEVELS). */
+#define POP_LEVELS "(VALUES (0), (1), (2), (3)) k"
 
 /* The counts of the live rows of a place (?1), grouped, times ?2: each
  * row's chain spread over its levels as in the rebuild. Each statement is
@@ -272,7 +281,7 @@ int bd_tally_house(db_conn *c, const bd_house *h, int delta, gr_err *err)
 static const char *const place_sql[][2] = {
     {"INSERT INTO bd_pop_tally (unit_id, residency, sex, birth_year, n) SELECT u, residency, "
      "sex, y, ?2 * count(*) FROM (SELECT " LEVEL " AS u, g.residency, g.sex, "
-     "CAST(substr(g.birth_date, 1, 4) AS INTEGER) AS y FROM bd_people g, " LEVELS
+     "CAST(substr(g.birth_date, 1, 4) AS INTEGER) AS y FROM bd_people g, " POP_LEVELS
      " WHERE g.retired_at IS NULL AND ",
      ") WHERE u IS NOT NULL GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET n = n + excluded.n"},
     {"INSERT INTO bd_tag_tally (unit_id, tag, n) SELECT u, tag, ?2 * count(*) FROM (SELECT " LEVEL
@@ -318,7 +327,7 @@ static const char rebuild_sql[] =
     "SELECT u, residency, sex, y, sum(n) FROM (SELECT " LEVEL " AS u, g.residency, g.sex, g.y, "
     "g.n FROM (SELECT city_id, district_id, street_id, community_id, grid_id, residency, sex, "
     "CAST(substr(birth_date, 1, 4) AS INTEGER) AS y, count(*) AS n FROM bd_people "
-    "WHERE retired_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) g, " LEVELS ") "
+    "WHERE retired_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) g, " POP_LEVELS ") "
     "WHERE u IS NOT NULL GROUP BY 1, 2, 3, 4;"
 
     "INSERT INTO bd_tag_tally (unit_id, tag, n) "

@@ -11,8 +11,14 @@
     " UNION ALL SELECT p.community_id, " sel " FROM " from " UNION ALL SELECT p.grid_id, " sel     \
     " FROM " from
 
+/* The population stops at the community (bd_tally.h, BD_TALLY_POP_LEVELS). */
+#define COMMUNITY_LEVELS_OF(sel, from)                                                             \
+    "SELECT p.city_id AS u, " sel " FROM " from " UNION ALL SELECT p.district_id, " sel            \
+    " FROM " from " UNION ALL SELECT p.street_id, " sel " FROM " from                              \
+    " UNION ALL SELECT p.community_id, " sel " FROM " from
+
 #define POP_FRESH                                                                                  \
-    "SELECT u, residency, sex, y, count(*) FROM (" LEVELS_OF(                                      \
+    "SELECT u, residency, sex, y, count(*) FROM (" COMMUNITY_LEVELS_OF(                            \
         "p.residency AS residency, p.sex AS sex, CAST(strftime('%Y', p.birth_date) AS INTEGER) "   \
         "AS y",                                                                                    \
         "bd_people p WHERE p.retired_at IS NULL") ") WHERE u IS NOT NULL GROUP BY 1, 2, 3, 4"

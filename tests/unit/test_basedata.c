@@ -584,15 +584,20 @@ static void test_area_tallies(void **state)
     bd_building ba = building_at("T1号", in_lat, in_lon),
                 bb = building_at("T2号", out_lat, out_lon),
                 bc = building_at("T3号", in_lat, in_lon), got;
-    int64_t a = 0, b = 0, c = 0, ha1, ha2, hb1, p1, p2, p3, v, ga_people;
+    int64_t a = 0, b = 0, c = 0, ha1, ha2, hb1, p1, p2, p3, v, ca, ca_people;
     bd_person_input in;
     bd_house h;
     gr_err err = {0};
 
     (void)state;
     assert_true(ga > 0 && gb > 0 && ga != gb);
+    /* The population is tallied down to the community (a grid counts its
+     * people itself: BD_TALLY_POP_LEVELS); the two grids lie in two. */
+    ca = gr_testdb_int(ctx.db, "SELECT parent_id FROM org_units WHERE id = ?", ga);
+    assert_int_not_equal(ca,
+                         gr_testdb_int(ctx.db, "SELECT parent_id FROM org_units WHERE id = ?", gb));
     assert_tallies();
-    ga_people = tally_people(ga);
+    ca_people = tally_people(ca);
     assert_int_equal(run(0, &steward, &ba, &a, 0, &err), 0);
     assert_int_equal(run(0, &steward, &bb, &b, 0, &err), 0);
     ha1 = tallied_house(a, "101", "occupied");
@@ -606,7 +611,7 @@ static void test_area_tallies(void **state)
     p2 = new_person("钱二", make_id("11010519610606002"), ha1);
     p3 = new_person("钱三", make_id("11010519720707003"), 0);
     assert_tallies();
-    assert_int_equal(tally_people(ga), ga_people + 2);
+    assert_int_equal(tally_people(ca), ca_people + 2);
     assert_int_equal(tally_houses(ga, "vacant"), 1);
 
     /* Residency, tags and the ID number (another birth year) of p2. */
@@ -630,7 +635,7 @@ static void test_area_tallies(void **state)
     in.name = "钱叁";
     assert_int_equal(run(2, &steward, &in, &p3, v, &err), 0);
     assert_tallies();
-    assert_int_equal(tally_people(ga), ga_people + 1);
+    assert_int_equal(tally_people(ca), ca_people + 1);
     /* Occupancy. */
     assert_int_equal(bd_house_get(gr_testdb_reader(ctx.db), A, ha2, &h, &err), 0);
     h.occupancy = "occupied";
@@ -645,14 +650,14 @@ static void test_area_tallies(void **state)
     got.lon = out_lon;
     assert_int_equal(run(0, &steward, &got, &a, got.m.version, &err), 0);
     assert_tallies();
-    assert_int_equal(tally_people(ga), ga_people);
+    assert_int_equal(tally_people(ca), ca_people);
     assert_int_equal(tally_houses(gb, "occupied"), 2);
     assert_int_equal(run(0, &steward, &bc, &c, 0, &err), 0);
     assert_int_equal(bd_house_get(gr_testdb_reader(ctx.db), A, ha1, &h, &err), 0);
     h.building_id = c;
     assert_int_equal(run(1, &steward, &h, &ha1, h.m.version, &err), 0);
     assert_tallies();
-    assert_int_equal(tally_people(ga), ga_people + 1);
+    assert_int_equal(tally_people(ca), ca_people + 1);
     assert_int_equal(gr_testdb_int(ctx.db, "SELECT grid_id FROM bd_people WHERE id = ?", p2), ga);
 
     /* Retirement: a person, and a house with nobody in it. */
@@ -662,6 +667,7 @@ static void test_area_tallies(void **state)
     assert_int_equal(retire(&steward, "house", ha2, h.m.version, &err), 0);
     assert_tallies();
     assert_int_equal(tally_houses(gb, "occupied"), 0);
+    assert_int_equal(tally_people(ga) + tally_people(gb), 0);
 }
 
 static void test_history_and_versions(void **state)

@@ -735,8 +735,11 @@ static void test_tallies(void **state)
     assert_grid2_before();
     assert_everything();
 
-    /* A spoilt tally is made whole again by the rebuild. */
-    gr_testdb_exec(ctx.db, "UPDATE bd_pop_tally SET n = n + 7 WHERE unit_id = %lld",
+    /* A spoilt tally is made whole again by the rebuild (the population's
+     * of grid2's community: a grid has none, BD_TALLY_POP_LEVELS). */
+    gr_testdb_exec(ctx.db,
+                   "UPDATE bd_pop_tally SET n = n + 7 WHERE unit_id = (SELECT parent_id FROM "
+                   "org_units WHERE id = %lld)",
                    (long long)grid2);
     gr_testdb_exec(ctx.db, "DELETE FROM bd_tag_tally");
     gr_testdb_exec(ctx.db,
