@@ -574,8 +574,9 @@ static void pop_row(db_stmt *st, void *arg)
 }
 
 /* The rows (residency, sex, birth_year, n) a population is summed from. A
- * unit reads its tally (0015); everything is the tallies of the cities and
- * the few people without a city; a drawn area counts its people. */
+ * unit reads its tally (0015), a grid its people (bd_tally.h,
+ * BD_TALLY_POP_LEVELS); everything is the tallies of the cities and the few
+ * people without a city; a drawn area counts its people. */
 static const char *pop_source(arena *ar, const bd_area *a)
 {
     part p;

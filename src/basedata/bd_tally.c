@@ -201,10 +201,8 @@ void bd_tally_undo(size_t mark)
 
 int bd_tally_flush(db_conn *c, gr_err *err)
 {
-    size_t i, j;
+    size_t n = entries_sum(deferred.v, deferred.n), i, j;
     int rc = 0;
-
-    size_t n = entries_sum(deferred.v, deferred.n);
 
     /* In key order, so that the upserts walk the tallies' pages in order. */
     if (n)

@@ -46,9 +46,10 @@ int db_schema_version(db *d, int *db_version, int *binary_version, gr_err *err);
  * in its own transaction (used by one-shot commands). */
 int db_writer_start(db *d, gr_err *err);
 
-/* Sets the page cache of the writer connection to mib MiB (64 by default).
- * For a one-shot command that writes far more than the server does in a
- * commit: `grassroots import` of a million people (docs/benchmarks.md). */
+/* Sets the page cache of the writer connection to mib MiB (64 by default),
+ * before db_writer_start (GR_EINTERNAL after). For a one-shot command that
+ * writes far more than the server does in a commit: `grassroots import` of
+ * a million people (docs/benchmarks.md). */
 int db_writer_cache(db *d, int mib, gr_err *err);
 
 /* The checkpointer copies the WAL back into the database in a thread of its

@@ -340,17 +340,23 @@ void db_bind_double(db_stmt *st, int i, double v)
     sqlite3_bind_double(st->st, i, v);
 }
 
-void db_bind_text(db_stmt *st, int i, const char *s)
+/* Text (NULL binds NULL), copied (SQLITE_TRANSIENT) or not (SQLITE_STATIC). */
+static void bind_text(db_stmt *st, int i, const char *s, size_t n, sqlite3_destructor_type how)
 {
     if (s)
-        sqlite3_bind_text(st->st, i, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text64(st->st, i, s, n, how, SQLITE_UTF8);
     else
         sqlite3_bind_null(st->st, i);
 }
 
+void db_bind_text(db_stmt *st, int i, const char *s)
+{
+    bind_text(st, i, s, s ? strlen(s) : 0, SQLITE_TRANSIENT);
+}
+
 void db_bind_textn(db_stmt *st, int i, const char *s, size_t n)
 {
-    sqlite3_bind_text64(st->st, i, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+    bind_text(st, i, s, n, SQLITE_TRANSIENT);
 }
 
 void db_bind_blob(db_stmt *st, int i, const void *p, size_t n)
@@ -360,15 +366,12 @@ void db_bind_blob(db_stmt *st, int i, const void *p, size_t n)
 
 void db_bind_text_ref(db_stmt *st, int i, const char *s)
 {
-    if (s)
-        sqlite3_bind_text(st->st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st->st, i);
+    bind_text(st, i, s, s ? strlen(s) : 0, SQLITE_STATIC);
 }
 
 void db_bind_textn_ref(db_stmt *st, int i, const char *s, size_t n)
 {
-    sqlite3_bind_text64(st->st, i, s, n, SQLITE_STATIC, SQLITE_UTF8);
+    bind_text(st, i, s, n, SQLITE_STATIC);
 }
 
 void db_bind_blob_ref(db_stmt *st, int i, const void *p, size_t n)
@@ -769,6 +772,9 @@ int db_writer_cache(db *d, int mib, gr_err *err)
     char sql[64];
     int rc;
 
+    /* The writer thread alone may use its connection once it runs. */
+    if (d->writer_running)
+        return err_set(err, GR_EINTERNAL, "", "the writer's cache is set before it starts");
     snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", mib * 1024);
     pthread_mutex_lock(&d->wlock);
     rc = db_exec(d->wconn, sql, err);
