@@ -335,6 +335,8 @@ static void test_checkpoint_thread(void **state)
     assert_int_equal(db_open(&d, path, &err), 0);
     assert_int_equal(db_write(d, create_table, NULL, &err), 0);
     assert_int_equal(db_writer_start(d, &err), 0);
+    /* The writer's connection is the writer thread's alone now. */
+    assert_int_equal(db_writer_cache(d, 128, &err), GR_EINTERNAL);
     for (i = 0; i < 120; i++) /* 12,000 rows of 4 KB: some 12,000 WAL pages */
         assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
     for (i = 0; i < 200; i++) {
@@ -347,6 +349,11 @@ static void test_checkpoint_thread(void **state)
     db_close(d);
 }
 
+static int read_cache_size(db_conn *c, void *arg, gr_err *err)
+{
+    return db_query_int(c, "PRAGMA cache_size", 0, 0, arg, err);
+}
+
 /* A one-shot writer with the checkpointer beside it (grassroots import):
  * after db_wal_settle the next commit starts the WAL from its beginning, so
  * the WAL holds that commit's few pages, however many came before. */
@@ -357,11 +364,15 @@ static void test_wal_settle(void **state)
     gr_err err;
     struct row r = {"after", 1, 0};
     sqlite3 *h = NULL;
+    int64_t cache = 0;
     int i, frames = -1;
 
     (void)state;
     assert_int_equal(db_open(&d, path, &err), 0);
     assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_writer_cache(d, 128, &err), 0);
+    assert_int_equal(db_write(d, read_cache_size, &cache, &err), 0);
+    assert_int_equal(cache, -128 * 1024); /* KiB, as the pragma counts them */
     assert_int_equal(db_checkpointer_start(d, &err), 0);
     for (i = 0; i < 50; i++) /* 5,000 rows of 4 KB: some 5,000 WAL pages */
         assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
