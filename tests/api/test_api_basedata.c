@@ -5,6 +5,8 @@
  * ID number refusals naming the reason; versions, history and prefill. The
  * ID numbers are the public examples of china_standards.md §4.1. */
 #include "harness.h"
+#include "id_number.h"
+#include "tally_check.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const ID1 = "11010519491231002X";
@@ -243,11 +246,122 @@ static void test_bad_bodies(void **state)
     gr_client_free(&c);
 }
 
+/* The rows of the CLI import test: more than the first batch of the command
+ * (BD_IMPORT_BULK / 64), so that one batch is written while the next is read. */
+#define CLI_ROWS 1700
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* `grassroots import` of buildings, houses and people, run by an operator
+ * while the server serves the same database: every good row stored, the
+ * bad one reported by line and column, the tallies exact, the server seeing
+ * the people at once, and the same files again change nothing. */
+static void test_cli_import(void **state)
+{
+    int64_t community = gr_scope_of("community_worker"), b;
+    char bpath[512], hpath[512], ppath[512], rpath[512], out[2048], row[256], id[19], d17[18];
+    const char *const cols = "district,street,road,house_number,building";
+    const char *const addr = "朝阳区,建外街道,导入路,1号,1号楼";
+    size_t cap = 256 * (CLI_ROWS + 2);
+    char *houses = malloc(cap), *people = malloc(cap), *rep;
+    gr_client steward;
+    double lat, lon;
+    gr_resp r;
+    FILE *f;
+    int i, k;
+
+    (void)state;
+    assert_non_null(houses);
+    assert_non_null(people);
+    gr_login_demo(&steward, "data_steward");
+    gr_grid_point(&steward, community, 1, &lat, &lon);
+    snprintf(bpath, sizeof(bpath), "%s/import-buildings.csv", gr_srv.dir);
+    snprintf(hpath, sizeof(hpath), "%s/import-houses.csv", gr_srv.dir);
+    snprintf(ppath, sizeof(ppath), "%s/import-people.csv", gr_srv.dir);
+    snprintf(rpath, sizeof(rpath), "%s/import-report.csv", gr_srv.dir);
+    snprintf(out, sizeof(out), "%s,lat,lon,floors,use\n%s,%.7f,%.7f,30,residential\n", cols, addr,
+             lat, lon);
+    write_file(bpath, out);
+    snprintf(houses, cap, "%s,unit,floor,room,area_m2,ownership\n", cols);
+    snprintf(people, cap, "%s,unit,room,name,id_number,residency\n", cols);
+    for (i = 0; i < CLI_ROWS; i++) {
+        snprintf(row, sizeof(row), "%s,1单元,%d,R%04d,60.5,private\n", addr, i % 30 + 1, i);
+        strcat(houses, row);
+        /* A birth date of its own for each row: no two share an ID number. */
+        snprintf(d17, sizeof(d17), "110105%04d%02d%02d001", 1950 + i % 50, 1 + i / 50 % 12,
+                 1 + i / 600);
+        gr_test_id_number(d17, id);
+        snprintf(row, sizeof(row), "%s,1单元,R%04d,测试居民,%s,registered\n", addr, i, id);
+        strcat(people, row);
+    }
+    /* Line CLI_ROWS + 2: a wrong check character. */
+    id[17] = id[17] == '0' ? '1' : '0';
+    snprintf(row, sizeof(row), "%s,1单元,R0000,测试居民,%s,registered\n", addr, id);
+    strcat(people, row);
+    write_file(hpath, houses);
+    write_file(ppath, people);
+
+    {
+        const char *bi[] = {"import", "buildings", bpath, "--report", rpath, NULL};
+        const char *hi[] = {"import", "houses", hpath, "--report", rpath, NULL};
+        const char *pi[] = {"import", "people", ppath, "--report", rpath, NULL};
+
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), bi), 0);
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), hi), 0);
+        snprintf(row, sizeof(row), "%d rows: %d stored, 0 unchanged, 0 bad", CLI_ROWS, CLI_ROWS);
+        assert_non_null(strstr(out, row));
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), pi), 1);
+        snprintf(row, sizeof(row), "%d rows: %d stored, 0 unchanged, 1 bad", CLI_ROWS + 1,
+                 CLI_ROWS);
+        assert_non_null(strstr(out, row));
+        f = fopen(rpath, "r");
+        assert_non_null(f);
+        rep = fgets(out, sizeof(out), f) ? fgets(out, sizeof(out), f) : NULL;
+        fclose(f);
+        assert_non_null(rep);
+        snprintf(row, sizeof(row), "%d,id_number,", CLI_ROWS + 2);
+        assert_int_equal(strncmp(out, row, strlen(row)), 0);
+
+        assert_int_equal(gr_sql_int(&gr_srv, "SELECT count(*) FROM bd_people p JOIN bd_houses h "
+                                             "ON h.id = p.house_id JOIN bd_buildings b ON b.id = "
+                                             "h.building_id WHERE b.road = '导入路'"),
+                         CLI_ROWS);
+        for (k = 0; gr_tally_check_sql(k); k++)
+            assert_int_equal(gr_sql_int(&gr_srv, gr_tally_check_sql(k)), 0);
+        /* The running server reads them. */
+        b = gr_sql_int(&gr_srv, "SELECT id FROM bd_buildings WHERE road = '导入路'");
+        snprintf(row, sizeof(row), "/api/v1/basedata/buildings/%lld/people", (long long)b);
+        assert_int_equal(gr_get(&steward, row, &r), 200);
+        assert_true(json_array_size(json_object_get(r.json, "items")) > 0);
+        gr_resp_free(&r);
+
+        /* Again: nothing changes. */
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), hi), 0);
+        snprintf(row, sizeof(row), "%d rows: 0 stored, %d unchanged, 0 bad", CLI_ROWS, CLI_ROWS);
+        assert_non_null(strstr(out, row));
+        assert_int_equal(gr_cli(&gr_srv, out, sizeof(out), pi), 1);
+        snprintf(row, sizeof(row), "%d rows: 0 stored, %d unchanged, 1 bad", CLI_ROWS + 1,
+                 CLI_ROWS);
+        assert_non_null(strstr(out, row));
+    }
+    free(houses);
+    free(people);
+    gr_client_free(&steward);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_people_end_to_end),
         cmocka_unit_test(test_bad_bodies),
+        cmocka_unit_test(test_cli_import),
     };
 
     return cmocka_run_group_tests(tests, gr_setup_demo, gr_teardown_server);

@@ -169,17 +169,6 @@ int gr_testdb_point_outside(gr_ctx *ctx, int64_t grid, int from_row, double *lat
     return gr_testdb_lattice_point(ctx, 400, from_row + 1, is_other_grid, &grid, lat, lon, NULL);
 }
 
-void gr_testdb_id_number(const char *first17, char out[19])
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    static const char check[] = "10X98765432";
-    int i, s = 0;
-
-    for (i = 0; i < 17; i++)
-        s += (first17[i] - '0') * w[i];
-    snprintf(out, 19, "%.17s%c", first17, check[s % 11]);
-}
-
 http_principal gr_testdb_principal(db *d, arena *a, const char *username)
 {
     http_principal p;

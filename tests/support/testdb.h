@@ -60,8 +60,4 @@ int gr_testdb_point_outside(gr_ctx *ctx, int64_t grid, int from_row, double *lat
 int gr_testdb_demo_point(gr_ctx *ctx, int64_t unit, int want_in, int cells, double *lat,
                          double *lon, int64_t *grid);
 
-/* A synthetic 公民身份号码: the 17 digits given and their GB 11643 MOD 11-2
- * check character. */
-void gr_testdb_id_number(const char *first17, char out[19]);
-
 #endif

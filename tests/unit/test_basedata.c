@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tally_check.h"
+#include "id_number.h"
 #include "testdb.h"
 #include "tmpdir.h"
 
@@ -48,7 +49,7 @@ static const char *make_id(const char *first17)
 {
     char *out = arena_alloc(A, 19);
 
-    gr_testdb_id_number(first17, out);
+    gr_test_id_number(first17, out);
     return out;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "tally_check.h"
+#include "id_number.h"
 #include "testdb.h"
 
 #include "base/crypto.h"
@@ -317,9 +318,9 @@ static void test_failed_rows_leave_no_count(void **state)
     int k;
 
     (void)state;
-    gr_testdb_id_number("11010519550505101", a);
-    gr_testdb_id_number("11010519550505102", b);
-    gr_testdb_id_number("11010519550505103", c);
+    gr_test_id_number("11010519550505101", a);
+    gr_test_id_number("11010519550505102", b);
+    gr_test_id_number("11010519550505103", c);
     snprintf(text, sizeof(text), "id_number,fail\n%s,0\n%s,1\n%s,0\n", a, b, c);
     assert_int_equal(run_mem(&fail_person_entity, text, NULL, &res, &err), 0);
     assert_int_equal(res.stored, 2);
@@ -408,10 +409,10 @@ static void test_people_prepared_in_batches(void **state)
     int64_t id = 0;
 
     (void)state;
-    gr_testdb_id_number("11010519800101301", a);
-    gr_testdb_id_number("11010519800101302", b);
-    gr_testdb_id_number("11010519800101303", c);
-    gr_testdb_id_number("11010519800101304", d);
+    gr_test_id_number("11010519800101301", a);
+    gr_test_id_number("11010519800101302", b);
+    gr_test_id_number("11010519800101303", c);
+    gr_test_id_number("11010519800101304", d);
     b[17] = b[17] == '0' ? '1' : '0'; /* a wrong check digit */
     snprintf(text, sizeof(text),
              "name,id_number,residency\n"
