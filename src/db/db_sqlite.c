@@ -661,6 +661,7 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 static void *ckpt_main(void *arg)
 {
     db *d = arg;
+    int rc;
 
     pthread_mutex_lock(&d->ckpt_lock);
     for (;;) {
@@ -673,8 +674,10 @@ static void *ckpt_main(void *arg)
         d->ckpt_due = 0;
         asked = d->ckpt_asked;
         pthread_mutex_unlock(&d->ckpt_lock);
-        if (sqlite3_wal_checkpoint_v2(d->cconn->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
-            SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(d->cconn->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* BUSY: another process's checkpointer (an import beside the
+         * server) is copying the same WAL; it will do, or the next one. */
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_msg(LOG_WARN, "db.checkpoint", "checkpoint: %s", sqlite3_errmsg(d->cconn->h));
         pthread_mutex_lock(&d->ckpt_lock);
         d->ckpt_finished = asked;
