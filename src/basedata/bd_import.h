@@ -26,15 +26,17 @@
 
 /* A batch is one db_write: the server's writer is busy with it for its
  * whole length (some 0.4 s for 10,000 people), so imports through the API
- * keep it short; the import command, run by an operator, writes five times
- * as many rows a commit, for fewer pages written again and again (a
- * million people's import took 15% less time; docs/benchmarks.md). */
+ * keep it short; the import command, run by an operator, writes ten times
+ * as many rows a commit, for fewer pages written again and again (50,000
+ * made a million people's import 15% faster than 10,000 did, 100,000 a few
+ * per cent more; docs/benchmarks.md). Batches start at a 64th of the size
+ * and double (bd_import_run_batched). */
 enum {
     BD_IMPORT_BATCH = 10000,
     BD_IMPORT_BULK = 100000,
     BD_IMPORT_CACHE_MIB = 256, /* the command's writer cache (db_writer_cache) */
     /* The WAL a batch may leave before the next waits for the checkpointer
-     * (db_wal_settle): 256 MiB, some four batches of the command's. */
+     * (db_wal_settle): 256 MiB, two to four batches of the command's. */
     BD_IMPORT_WAL_PAGES = 65536,
     BD_IMPORT_BATCH_BYTES = 16 << 20 /* for BD_IMPORT_BATCH rows; as many more for more */
 };
