@@ -180,15 +180,40 @@ http_principal gr_testdb_principal(db *d, arena *a, const char *username)
     return p;
 }
 
-void gr_testdb_demo_places(gr_ctx *ctx, gr_demo_places *out)
+void gr_testdb_case_actors(db *d, arena *a, const char *const *names, size_t n,
+                           http_principal *principals, case_actor *actors)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        principals[i] = gr_testdb_principal(d, a, names[i]);
+        case_actor_from(&principals[i], &actors[i]);
+    }
+}
+
+void gr_testdb_demo_places(gr_ctx *ctx, int64_t *district, int64_t *grid, int64_t *cgw,
+                           int64_t *szsr, double *lat, double *lon)
 {
     db_conn *c = gr_testdb_reader(ctx->db);
     gr_err err = {0};
+    int64_t d = 0, g = 0, k = 0, m = 0;
+    double y = 0, x = 0;
 
-    if (org_unit_find_code(c, "110105", &out->district, &err) ||
-        org_unit_find_code(c, "110105001024001", &out->grid, &err) ||
-        org_dept_find_name(c, out->district, "城管", &out->cgw, &err) ||
-        org_dept_find_name(c, out->district, "市政", &out->szsr, &err) ||
-        gr_testdb_point_in(ctx, out->grid, &out->lat, &out->lon))
+    if (org_unit_find_code(c, "110105", &d, &err) ||
+        org_unit_find_code(c, "110105001024001", &g, &err) ||
+        org_dept_find_name(c, d, "城管", &k, &err) || org_dept_find_name(c, d, "市政", &m, &err) ||
+        gr_testdb_point_in(ctx, g, &y, &x))
         fail_msg("the demo places: %s", err.msg[0] ? err.msg : "no point in the grid");
+    if (district)
+        *district = d;
+    if (grid)
+        *grid = g;
+    if (cgw)
+        *cgw = k;
+    if (szsr)
+        *szsr = m;
+    if (lat)
+        *lat = y;
+    if (lon)
+        *lon = x;
 }

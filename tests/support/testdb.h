@@ -4,6 +4,7 @@
 #ifndef GR_TESTS_TESTDB_H
 #define GR_TESTS_TESTDB_H
 
+#include "cases/cases.h"
 #include "db/db.h"
 #include "http/http.h"
 
@@ -32,14 +33,16 @@ void gr_testdb_demo_app(gr_ctx *ctx, char *dir, size_t len, const char *name);
 /* The principal of demo account username, as the auth hook makes it (fails
  * the test when there is none); strings in a. */
 http_principal gr_testdb_principal(db *d, arena *a, const char *username);
+/* The demo accounts names[0 .. n) as principals and as case actors (their
+ * strings in a). */
+void gr_testdb_case_actors(db *d, arena *a, const char *const *names, size_t n,
+                           http_principal *principals, case_actor *actors);
 /* The demo places the case tests work in: the district 110105, the grid
  * inspector's grid 110105001024001, the departments 城管 and 市政 of the
- * district, and a point inside that grid. Fails the test when one is missing. */
-typedef struct gr_demo_places {
-    int64_t district, grid, cgw, szsr;
-    double lat, lon;
-} gr_demo_places;
-void gr_testdb_demo_places(gr_ctx *ctx, gr_demo_places *out);
+ * district, and a point (lat, lon) inside that grid; an out may be NULL.
+ * Fails the test when one is missing. */
+void gr_testdb_demo_places(gr_ctx *ctx, int64_t *district, int64_t *grid, int64_t *cgw,
+                           int64_t *szsr, double *lat, double *lon);
 /* The id of the catalogue category with code (fails the test when none). */
 int64_t gr_testdb_category(db *d, const char *code);
 

@@ -60,23 +60,18 @@ static int64_t make(const case_actor *who, const char *title, const char *code, 
 
 static int group_setup(void **state)
 {
-    gr_demo_places places;
-    http_principal p;
+    static const char *const names[] = {"resident", "acceptor"};
+    http_principal p[2];
+    case_actor who[2];
     double dlat;
 
     (void)state;
     gr_testdb_demo_app(&ctx, dir, sizeof(dir), "caselists");
     A = arena_new();
-    p = gr_testdb_principal(ctx.db, A, "resident");
-    case_actor_from(&p, &resident);
-    p = gr_testdb_principal(ctx.db, A, "acceptor");
-    case_actor_from(&p, &acceptor);
-    gr_testdb_demo_places(&ctx, &places);
-    district = places.district;
-    grid = places.grid;
-    cgw = places.cgw;
-    glat = places.lat;
-    glon = places.lon;
+    gr_testdb_case_actors(ctx.db, A, names, 2, p, who);
+    resident = who[0];
+    acceptor = who[1];
+    gr_testdb_demo_places(&ctx, &district, &grid, &cgw, NULL, &glat, &glon);
     assert_int_equal(gr_testdb_point_outside(&ctx, grid, 200, &olat, &olon), 0);
 
     c1 = make(&resident, "东大桥路口井盖松动", "E0406", glat, glon, 1);

@@ -57,23 +57,11 @@ static int64_t category(const char *code)
 
 static int group_setup(void **state)
 {
-    gr_demo_places places;
-    int i;
-
     (void)state;
     gr_testdb_demo_app(&ctx, dir, sizeof(dir), "cases");
     A = arena_new();
-    for (i = 0; i < NACTORS; i++) {
-        principals[i] = gr_testdb_principal(ctx.db, A, account_names[i]);
-        case_actor_from(&principals[i], &actors[i]);
-    }
-    gr_testdb_demo_places(&ctx, &places);
-    district = places.district;
-    grid = places.grid;
-    cgw = places.cgw;
-    szsr = places.szsr;
-    glat = places.lat;
-    glon = places.lon;
+    gr_testdb_case_actors(ctx.db, A, account_names, NACTORS, principals, actors);
+    gr_testdb_demo_places(&ctx, &district, &grid, &cgw, &szsr, &glat, &glon);
     assert_int_equal(gr_testdb_point_outside(&ctx, grid, 200, &olat, &olon), 0);
     assert_int_equal(gr_testdb_point_outside(&ctx, grid, 300, &plat, &plon), 0);
     return 0;

@@ -44,23 +44,11 @@ static http_principal principals[NACTORS];
 
 static int group_setup(void **state)
 {
-    gr_demo_places places;
-    int i;
-
     (void)state;
     gr_testdb_demo_app(&ctx, dir, sizeof(dir), "eval");
     A = arena_new();
-    for (i = 0; i < NACTORS; i++) {
-        principals[i] = gr_testdb_principal(ctx.db, A, account_names[i]);
-        case_actor_from(&principals[i], &actors[i]);
-    }
-    gr_testdb_demo_places(&ctx, &places);
-    district = places.district;
-    grid = places.grid;
-    cgw = places.cgw;
-    szsr = places.szsr;
-    glat = places.lat;
-    glon = places.lon;
+    gr_testdb_case_actors(ctx.db, A, account_names, NACTORS, principals, actors);
+    gr_testdb_demo_places(&ctx, &district, &grid, &cgw, &szsr, &glat, &glon);
     actors[DEPT2] = actors[DEPT];
     actors[DEPT2].department_id = szsr;
     return 0;
