@@ -22,10 +22,10 @@
  * unit chain of a demo grid and a point near its centre, a leaf category and
  * its routed department, the state of a realistic mix (older cases mostly
  * closed, the last eleven days mostly open), a timeline of events and steps
- * matching the state, the full-text index (by the triggers) and the R*Tree of
- * places. Running steps already past due are marked overdue, as the scheduler
- * would have, so serve does not start by flagging a year of them. Pseudo-random
- * choices are hashes of the id, so a run is reproducible.
+ * matching the state and the full-text index (by the triggers). Running steps
+ * already past due are marked overdue, as the scheduler would have, so serve
+ * does not start by flagging a year of them. Pseudo-random choices are hashes
+ * of the id, so a run is reproducible.
  */
 #include "app/app.h"
 #include "auth/auth_model.h"
@@ -210,10 +210,6 @@ static const char steps_sql[] =
     "FROM cases c JOIN bench_path q ON q.state = c.state AND q.step IS NOT NULL "
     "WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id, q.ord";
 
-static const char geo_sql[] =
-    "INSERT INTO cases_geo (id, min_lat, max_lat, min_lon, max_lon) SELECT id, lat, lat, lon, lon "
-    "FROM cases WHERE id BETWEEN ?1 AND ?2";
-
 static int run_batch_sql(db_conn *c, const char *sql, const load *l, gr_err *err)
 {
     db_stmt *st = db_prepare(c, sql, err);
@@ -245,8 +241,6 @@ static int write_batch(db_conn *c, void *arg, gr_err *err)
         rc = run_batch_sql(c, events_sql, l, err);
     if (!rc)
         rc = run_batch_sql(c, steps_sql, l, err);
-    if (!rc)
-        rc = run_batch_sql(c, geo_sql, l, err);
     return rc;
 }
 

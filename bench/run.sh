@@ -161,7 +161,7 @@ est10=$(awk '/this million in/ {n++; sum += $(NF-1); last = $(NF-1)}
 cases_note="the lists below run over these"
 [ "$ncases" -lt 10000000 ] &&
 	cases_note="$cases_note, not the issue's 10,000,000 (by this trend >= ${est10:-?} min to load; BENCH_CASES_LIST=10000000 loads them)"
-row "bench_cases: load $ncases cases (events, steps, FTS, R*Tree)" "$load_s" "s" \
+row "bench_cases: load $ncases cases (events, steps, FTS)" "$load_s" "s" \
 	"$(awk -v n="$ncases" -v s="$load_s" 'BEGIN{printf "%.0f cases/s", n/s}'); s per million: $per_m; $cases_note"
 row "GET /api/v1/cases/{id}, random of $ncases" "$read_p99" "p99" \
 	"$(verdict "$read_p99" 5)target p99 < 5 ms; $read_rate req/s"
@@ -216,7 +216,7 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 row "POST /api/v1/cases (API token: sensor channel), $ncases before, --threads 64" "$intake" "cases/s" \
 	"$(awk -v a="$intake" 'BEGIN{if (a < 5000) printf "MISSED: %d/s vs 5,000; ", a}')target >= 5,000; p99 $intake_p99; routing and duplicate check on; with --threads 16 $intake16/s"
 row "intake / group-commit write" "$(awk -v a="$intake" -v b="$group" 'BEGIN{printf "%.2f", a/b}')" \
-	"ratio" "a case: row, reporter, 3 events, step, FTS, R*Tree, webhook outbox in one write"
+	"ratio" "a case: row, reporter, 3 events, step, FTS, webhook outbox in one write"
 
 echo "== Base data: import people with their houses (grassroots import), lookups by ID number, area counts"
 # The import is timed as an operator runs it: `grassroots import` of

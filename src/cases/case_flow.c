@@ -151,8 +151,6 @@ static int classify(struct flow *f, gr_err *err)
         n->urgent = in->urgent != 0;
     if (in->area_class)
         n->area_class = in->area_class;
-    if (!rc && in->has_point)
-        rc = case_geo_put(f->c, n, err);
     /* The evidence follows the case to its unit: who may read it is whoever
      * the case's scope now covers. */
     if (!rc && in->has_point)

@@ -14,6 +14,7 @@
 #include "base/timeutil.h"
 #include "org/org.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,45 @@ static int walks_ids(const case_filter *f, const char *col)
            !f->category_id && !f->overdue && !f->q && !f->has_box && !f->has_radius;
 }
 
+/* Rows of cells past which a box is not narrowed by the index: 2,000 rows
+ * are 5 degrees of latitude, far wider than a city, and a box that wide
+ * holds most cases anyway. */
+enum { BOX_ROWS_MAX = 2000 };
+
+/* The cases whose point lies in the box. Through the cases_near index
+ * (migration 0010, 0022): for each row of cells the box covers, the range
+ * of its columns; the point is judged against the box from the index, and
+ * no row is read. */
+static void where_box(arena *a, list_q *q, double min_lat, double max_lat, double min_lon,
+                      double max_lon)
+{
+    case_cell_span sp;
+    buf rows = {0};
+    int64_t r;
+
+    case_cell_span_of(min_lat, max_lat, min_lon, max_lon, &sp);
+    if (sp.r1 - sp.r0 + 1 > BOX_ROWS_MAX) {
+        buf_puts(&q->sql, " AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?");
+    } else {
+        buf_puts(&rows, "[");
+        for (r = sp.r0; r <= sp.r1; r++)
+            buf_printf(&rows, "%s%" PRId64, r > sp.r0 ? "," : "", r * CASE_CELL_ROW);
+        buf_puts(&rows, "]");
+        /* CROSS JOIN: the rows outside, a range seek for each. */
+        buf_puts(&q->sql, " AND id IN (SELECT n.id FROM json_each(?) AS r CROSS JOIN cases AS n "
+                          "INDEXED BY cases_near WHERE n.near_cell BETWEEN r.value + ? AND "
+                          "r.value + ? AND n.lat BETWEEN ? AND ? AND n.lon BETWEEN ? AND ?)");
+        q_text(q, arena_strdup(a, rows.data));
+        q_int(q, "", sp.c0);
+        q_int(q, "", sp.c1);
+        buf_free(&rows);
+    }
+    q_double(q, min_lat);
+    q_double(q, max_lat);
+    q_double(q, min_lon);
+    q_double(q, max_lon);
+}
+
 /* The conditions of f but state and cursor, appended to q. paged: for a
  * page of the list (the hand-planned orders apply), not for counts. */
 static int where_common(db_conn *c, arena *a, const case_filter *f, int paged, list_q *q,
@@ -183,27 +223,17 @@ static int where_common(db_conn *c, arena *a, const case_filter *f, int paged, l
         buf_puts(&q->sql, " AND id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)");
         q_text(q, fts_phrase(a, f->q));
     }
-    if (f->has_box) {
-        buf_puts(&q->sql, " AND id IN (SELECT id FROM cases_geo WHERE min_lat <= ? AND max_lat "
-                          ">= ? AND min_lon <= ? AND max_lon >= ?)");
-        q_double(q, f->max_lat);
-        q_double(q, f->min_lat);
-        q_double(q, f->max_lon);
-        q_double(q, f->min_lon);
-    }
+    if (f->has_box)
+        where_box(a, q, f->min_lat, f->max_lat, f->min_lon, f->max_lon);
     if (f->has_radius) {
-        /* The R*Tree narrows to the circle's box; an equirectangular distance
-         * (error far below 0.1% within 50 km) decides, in SQL, so that LIMIT
-         * counts only the rows that belong. */
+        /* The circle's box narrows; an equirectangular distance (error far
+         * below 0.1% within 50 km) decides, in SQL, so that LIMIT counts
+         * only the rows that belong. */
         double dlat = f->radius_m / M_PER_DEG_LAT;
         double k = fmax(cos(f->near_lat * M_PI / 180.0), 0.01);
-        buf_puts(&q->sql, " AND id IN (SELECT id FROM cases_geo WHERE min_lat <= ? AND max_lat "
-                          ">= ? AND min_lon <= ? AND max_lon >= ?)"
-                          " AND (lat - ?) * (lat - ?) + (lon - ?) * (lon - ?) * ? <= ?");
-        q_double(q, f->near_lat + dlat);
-        q_double(q, f->near_lat - dlat);
-        q_double(q, f->near_lon + dlat / k);
-        q_double(q, f->near_lon - dlat / k);
+        where_box(a, q, f->near_lat - dlat, f->near_lat + dlat, f->near_lon - dlat / k,
+                  f->near_lon + dlat / k);
+        buf_puts(&q->sql, " AND (lat - ?) * (lat - ?) + (lon - ?) * (lon - ?) * ? <= ?");
         q_double(q, f->near_lat);
         q_double(q, f->near_lat);
         q_double(q, f->near_lon);

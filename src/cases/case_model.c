@@ -271,25 +271,6 @@ int case_row_save(db_conn *c, const case_rec *r, gr_err *err)
     return rc;
 }
 
-/* Keeps the R*Tree of places in step with the row (inside a write). */
-int case_geo_put(db_conn *c, const case_rec *r, gr_err *err)
-{
-    db_stmt *st = db_prepare(c,
-                             "INSERT OR REPLACE INTO cases_geo (id, min_lat, max_lat, min_lon, "
-                             "max_lon) VALUES (?1, ?2, ?2, ?3, ?3)",
-                             err);
-    int rc;
-
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, r->id);
-    db_bind_double(st, 2, r->lat);
-    db_bind_double(st, 3, r->lon);
-    rc = db_run(st, err);
-    db_done(st);
-    return rc;
-}
-
 /* ---- events ---- */
 
 int case_event_add(db_conn *c, const case_event_new *e, gr_err *err)
@@ -749,8 +730,6 @@ static int create_fn(db_conn *c, void *arg, gr_err *err)
     rc = public_code_next(c, a, now, &r->public_code, err);
     if (!rc)
         rc = row_insert(c, w, err);
-    if (!rc && r->has_point)
-        rc = case_geo_put(c, r, err);
     if (!rc)
         rc = case_reporter_add(c, r->id, r->id, r->reporter_user_id, w->enc_len ? w->enc : NULL,
                                w->enc_len, r->contact_hint, now, err);
@@ -910,24 +889,31 @@ int case_contact(gr_ctx *ctx, db_conn *c, arena *a, int64_t id, const char **out
     return rc < 0 ? rc : 0;
 }
 
-/* The cells of migration 0010's near_cell column (the same arithmetic, so
- * that a point falls in the cell its row was indexed under) that cover the
- * box lat ± dlat, lon ± dlon, as a JSON array for json_each. */
-#define NEAR_CELL_DEG 0.0025
+void case_cell_span_of(double min_lat, double max_lat, double min_lon, double max_lon,
+                       case_cell_span *out)
+{
+    /* The arithmetic of migration 0010's near_cell column, so that a point
+     * falls in the cell its row was indexed under. */
+    out->r0 = (int64_t)((fmax(min_lat, -90.0) + 90) / CASE_CELL_DEG);
+    out->r1 = (int64_t)((fmin(max_lat, 90.0) + 90) / CASE_CELL_DEG);
+    out->c0 = (int64_t)((fmax(min_lon, -180.0) + 180) / CASE_CELL_DEG);
+    out->c1 = (int64_t)((fmin(max_lon, 180.0) + 180) / CASE_CELL_DEG);
+}
+
+/* The cells that cover the box lat ± dlat, lon ± dlon, each one, as a JSON
+ * array for json_each. */
 static const char *near_cells(arena *a, double lat, double lon, double dlat, double dlon)
 {
-    int64_t r0 = (int64_t)((fmax(lat - dlat, -90.0) + 90) / NEAR_CELL_DEG);
-    int64_t r1 = (int64_t)((fmin(lat + dlat, 90.0) + 90) / NEAR_CELL_DEG);
-    int64_t c0 = (int64_t)((fmax(lon - dlon, -180.0) + 180) / NEAR_CELL_DEG);
-    int64_t c1 = (int64_t)((fmin(lon + dlon, 180.0) + 180) / NEAR_CELL_DEG);
+    case_cell_span sp;
     buf b = {0};
     const char *out;
     int64_t r, col;
 
+    case_cell_span_of(lat - dlat, lat + dlat, lon - dlon, lon + dlon, &sp);
     buf_puts(&b, "[");
-    for (r = r0; r <= r1; r++)
-        for (col = c0; col <= c1; col++)
-            buf_printf(&b, "%s%" PRId64, b.len > 1 ? "," : "", r * 1000000 + col);
+    for (r = sp.r0; r <= sp.r1; r++)
+        for (col = sp.c0; col <= sp.c1; col++)
+            buf_printf(&b, "%s%" PRId64, b.len > 1 ? "," : "", r * CASE_CELL_ROW + col);
     buf_puts(&b, "]");
     out = arena_strdup(a, b.data);
     buf_free(&b);

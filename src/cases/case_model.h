@@ -40,8 +40,19 @@ void case_row_read(db_stmt *st, arena *a, void *out);
 /* Writes every mutable column of r back to its row (inside a write). */
 int case_row_save(db_conn *c, const case_rec *r, gr_err *err);
 
-/* Puts r's point into the R*Tree of places (inside a write). */
-int case_geo_put(db_conn *c, const case_rec *r, gr_err *err);
+/* The cells of the cases_near index (migration 0010): near_cell is
+ * row * CASE_CELL_ROW + column, rows and columns of CASE_CELL_DEG degrees
+ * counted from -90 and -180. */
+#define CASE_CELL_DEG 0.0025
+#define CASE_CELL_ROW 1000000
+typedef struct case_cell_span {
+    int64_t r0, r1; /* the rows of cells, inclusive */
+    int64_t c0, c1; /* the columns, inclusive */
+} case_cell_span;
+
+/* The cells that cover a box (clamped to the globe). */
+void case_cell_span_of(double min_lat, double max_lat, double min_lon, double max_lon,
+                       case_cell_span *out);
 
 /* One event of the timeline, inside a write. data (may be NULL) is not stolen. */
 typedef struct case_event_new {

@@ -18,6 +18,7 @@
 #include "cases/case_model.h"
 #include "org/org.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,14 @@ static const char *want(int64_t a, int64_t b, int64_t c)
     return s;
 }
 
+/* The three cases in the list's default order. */
+static const char *all_three(void)
+{
+    case_filter f = base();
+
+    return ids(&f);
+}
+
 static void expect_einval(case_filter *f, const char *field)
 {
     case_rec *v;
@@ -229,6 +238,25 @@ static void test_box_and_radius(void **state)
     assert_string_equal(ids(&f), "");
     f.max_lat = f.min_lat - 1;
     expect_einval(&f, "bbox");
+    /* A box over many rows and columns of the index's 0.0025-degree cells
+     * finds every point in it; a box that is a point finds that point. */
+    f.min_lat = fmin(glat, olat) - 0.02;
+    f.max_lat = fmax(glat, olat) + 0.02;
+    f.min_lon = fmin(glon, olon) - 0.02;
+    f.max_lon = fmax(glon, olon) + 0.02;
+    assert_string_equal(ids(&f), all_three());
+    f.min_lat = f.max_lat = glat;
+    f.min_lon = f.max_lon = glon;
+    assert_string_equal(ids(&f), want(c1, 0, 0));
+    /* Wider than the index narrows (the globe; then the southern half):
+     * the points alone decide. */
+    f.min_lat = -90;
+    f.max_lat = 90;
+    f.min_lon = -180;
+    f.max_lon = 180;
+    assert_string_equal(ids(&f), all_three());
+    f.max_lat = 0;
+    assert_string_equal(ids(&f), "");
     f = base();
     f.has_radius = 1;
     f.near_lat = glat;

@@ -1,0 +1,11 @@
+-- The R*Tree of case places goes. It answered `bbox` and `near` + `radius`
+-- in the staff lists, and keeping it cost the intake more than anything
+-- else a case writes: some 130 us of the writer's time a case (the R*Tree's
+-- node reads, splits and forced reinserts, each moved entry rewriting its
+-- rowid map) and 28% of the pages a commit wrote, for 1,700 cases a second
+-- against 2,500 without it (docs/cases.md, "Intake"; docs/benchmarks.md).
+-- The same questions are answered by cases_near (0010), which every case
+-- with a point already writes: for each row of 0.0025-degree cells the box
+-- covers, one range of cells; the point is judged against the box from
+-- the index, without reading a row (src/cases/case_lists.c, where_box).
+DROP TABLE cases_geo;
