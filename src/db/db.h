@@ -63,6 +63,10 @@ int db_checkpointer_start(db *d, gr_err *err);
  * and a writer that never pauses still keeps its WAL bounded. */
 void db_wal_settle(db *d, int max_pages);
 
+/* The WAL pages past which the writer thread calls db_wal_settle between
+ * two batches: 16,384 (64 MiB) unless set, before db_writer_start. */
+void db_writer_wal_limit(db *d, int pages);
+
 typedef int (*db_write_fn)(db_conn *c, void *arg, gr_err *err);
 /* Runs fn inside the writer's transaction and returns its result once the
  * transaction is durable (or the commit's failure). */

@@ -14,6 +14,14 @@
 
 #define STMT_CACHE_SLOTS 256 /* per connection; a power of two */
 #define WRITER_MAX_BATCH 1024
+/* The WAL pages past which the writer waits for a checkpoint between two
+ * batches (64 MiB). Under a steady stream of writes a PASSIVE checkpoint is
+ * always a batch behind, so SQLite never starts the WAL over: it grew to
+ * 700 MB in 8 s of intake, every commit wrote into new file blocks the
+ * kernel first zeroed, and every reader searched a WAL index of 170,000
+ * frames. Waiting once in a few hundred commits keeps it near this size;
+ * the checkpointer copies while the writer works, so the wait is short. */
+#define WRITER_WAL_PAGES 16384
 
 struct db_stmt {
     sqlite3_stmt *st;
@@ -68,6 +76,8 @@ struct db {
      * one that began after it asked); the WAL's pages at the last commit. */
     uint64_t ckpt_asked, ckpt_finished;
     int wal_pages;
+    /* The writer settles the WAL past this many pages (db_writer_wal_limit). */
+    int wal_limit;
 
     /* Run before every COMMIT (db_on_commit). */
     struct {
@@ -205,6 +215,7 @@ int db_open(db **out, const char *path, gr_err *err)
     pthread_cond_init(&d->wqueue_cond, NULL);
     pthread_cond_init(&d->wdone_cond, NULL);
     pthread_mutex_init(&d->ckpt_lock, NULL);
+    d->wal_limit = WRITER_WAL_PAGES;
     pthread_cond_init(&d->ckpt_cond, NULL);
     pthread_cond_init(&d->ckpt_done_cond, NULL);
     metrics_hist_init(&d->batch_size, batch_bounds, sizeof(batch_bounds) / sizeof(double));
@@ -629,6 +640,9 @@ static void *writer_main(void *arg)
         for (r = batch; r; r = r->next)
             r->done = 1;
         pthread_cond_broadcast(&d->wdone_cond);
+        pthread_mutex_unlock(&d->wlock);
+        db_wal_settle(d, d->wal_limit);
+        pthread_mutex_lock(&d->wlock);
     }
     pthread_mutex_unlock(&d->wlock);
     return NULL;
@@ -768,6 +782,13 @@ int db_on_commit(db *d, db_write_fn fn, void *arg, gr_err *err)
     d->hooks[d->nhooks].fn = fn;
     d->hooks[d->nhooks++].arg = arg;
     return 0;
+}
+
+void db_writer_wal_limit(db *d, int pages)
+{
+    pthread_mutex_lock(&d->ckpt_lock);
+    d->wal_limit = pages;
+    pthread_mutex_unlock(&d->ckpt_lock);
 }
 
 int db_writer_cache(db *d, int mib, gr_err *err)

@@ -354,6 +354,24 @@ static int read_cache_size(db_conn *c, void *arg, gr_err *err)
     return db_query_int(c, "PRAGMA cache_size", 0, 0, arg, err);
 }
 
+/* The WAL's frames, as a checkpoint from another connection counts them. */
+static int wal_frames(void)
+{
+    sqlite3 *h = NULL;
+    int frames = -1, rc, tries = 0;
+
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "SELECT count(*) FROM t", NULL, NULL, NULL), SQLITE_OK);
+    /* BUSY while the db's own checkpointer copies: ask again. */
+    while ((rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL)) ==
+               SQLITE_BUSY &&
+           tries++ < 500)
+        usleep(10000);
+    assert_int_equal(rc, SQLITE_OK);
+    sqlite3_close(h);
+    return frames;
+}
+
 /* A one-shot writer with the checkpointer beside it (grassroots import):
  * after db_wal_settle the next commit starts the WAL from its beginning, so
  * the WAL holds that commit's few pages, however many came before. */
@@ -363,9 +381,8 @@ static void test_wal_settle(void **state)
     db_stmt *st;
     gr_err err;
     struct row r = {"after", 1, 0};
-    sqlite3 *h = NULL;
     int64_t cache = 0;
-    int i, frames = -1;
+    int i;
 
     (void)state;
     assert_int_equal(db_open(&d, path, &err), 0);
@@ -378,13 +395,7 @@ static void test_wal_settle(void **state)
         assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
     db_wal_settle(d, 100);
     assert_int_equal(db_write(d, insert_row, &r, &err), 0);
-    /* The WAL's frames, as a checkpoint from another connection counts them. */
-    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "SELECT count(*) FROM t", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL),
-                     SQLITE_OK);
-    assert_in_range(frames, 1, 10);
-    sqlite3_close(h);
+    assert_in_range(wal_frames(), 1, 10);
     st = db_prepare(db_reader(d), "SELECT count(*) FROM t", &err);
     assert_non_null(st);
     assert_int_equal(db_step(st, &err), DB_ROW);
@@ -395,6 +406,28 @@ static void test_wal_settle(void **state)
     db_close(d);
     assert_int_equal(db_open(&d, path, &err), 0);
     db_wal_settle(d, 0);
+    db_close(d);
+}
+
+/* The writer thread settles the WAL itself (db_writer_wal_limit): under
+ * writes that never pause, the WAL holds about the last write, not all of
+ * them since the first. */
+static void test_writer_wal_limit(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    int i;
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    db_writer_wal_limit(d, 100);
+    assert_int_equal(db_writer_start(d, &err), 0);
+    /* 5,000 rows of 4 KB, a key of 4 KB each: some 400 WAL pages a write,
+     * 20,000 in all. The WAL holds the last write's. */
+    for (i = 0; i < 50; i++)
+        assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
+    assert_in_range(wal_frames(), 1, 1000);
     db_close(d);
 }
 
@@ -544,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_settle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_wal_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_page, setup, teardown),
