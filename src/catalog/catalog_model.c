@@ -322,13 +322,26 @@ int cat_limits_check(const cat_limit_row *rows, size_t n, gr_err *err)
     return 0;
 }
 
+/* How a limit row fits a case: 0 its area and urgency, 1 its area with any
+ * urgency, 2 any area with its urgency, 3 the general row; -1 another area
+ * or urgency. */
+static int limit_fit(const char *row_area, const char *row_urgency, char area_class,
+                     const char *urgency)
+{
+    int any_area = strcmp(row_area, "*") == 0, any_urgency = strcmp(row_urgency, "*") == 0;
+
+    if ((!any_area && row_area[0] != area_class) ||
+        (!any_urgency && strcmp(row_urgency, urgency) != 0))
+        return -1;
+    return any_area * 2 + any_urgency;
+}
+
 int cat_limit_find(db_conn *c, int64_t category_id, cat_step step, char area_class, int urgent,
                    cat_limit *out, cat_limit_source *src, gr_err *err)
 {
-    char area[2] = {area_class, '\0'};
-    db_stmt *st;
-    int64_t exists = 0;
-    int rc;
+    const char *urgency = urgent ? "urgent" : "normal";
+    int64_t exists = 0, parent = 0, ids[2];
+    int rc, i, best = 4;
 
     if ((unsigned)step >= CAT_NSTEPS)
         return err_set(err, GR_EINVAL, "step",
@@ -338,43 +351,51 @@ int cat_limit_find(db_conn *c, int64_t category_id, cat_step step, char area_cla
         return err_set(err, GR_EINVAL, "area_class", "must be A, B or C");
     rc = db_query_int(c, "SELECT count(*) FROM categories WHERE id = ?", category_id, 0, &exists,
                       err);
+    if (!rc && exists)
+        rc = db_query_int(c, "SELECT parent_id FROM categories WHERE id = ?", category_id, 0,
+                          &parent, err);
     if (rc)
         return rc;
     if (!exists)
         return err_set(err, GR_ENOTFOUND, "category_id", "no category with id %" PRId64,
                        category_id);
-    /* The category's rows before its major's; within each, exact area and
-     * urgency, then area with any urgency, then any area with the urgency,
-     * then the general row. */
-    st = db_prepare(c,
-                    "SELECT category_id, area_class, urgency, amount, unit FROM category_limits "
-                    "WHERE category_id IN (?1, (SELECT parent_id FROM categories WHERE id = ?1)) "
-                    "AND step = ?2 AND area_class IN (?3, '*') AND urgency IN (?4, '*') "
-                    "ORDER BY category_id != ?1, area_class = '*', urgency = '*' LIMIT 1",
-                    err);
-    if (!st)
-        return GR_EINTERNAL;
-    db_bind_int(st, 1, category_id);
-    db_bind_text(st, 2, step_names[step]);
-    db_bind_text(st, 3, area);
-    db_bind_text(st, 4, urgent ? "urgent" : "normal");
-    rc = db_step(st, err);
-    if (rc == DB_ROW) {
-        out->amount = db_col_int(st, 3);
-        out->unit = (cal_unit)calendar_unit_parse(db_col_text(st, 4));
-        if (src) {
-            src->category_id = db_col_int(st, 0);
-            src->area_class = db_col_text(st, 1)[0];
-            src->urgency = catalog_urgency_parse(db_col_text(st, 2));
+    /* The category's rows before its major's; within each, the best fit.
+     * One seek each, the choice in C: IN lists and an ORDER BY made the
+     * statement build three ephemeral tables and a sorter for a handful of
+     * rows, the costliest read of a case's intake. */
+    ids[0] = category_id;
+    ids[1] = parent;
+    for (i = 0; i < 2 && ids[i] && best == 4 && !rc; i++) {
+        db_stmt *st = db_prepare(c,
+                                 "SELECT area_class, urgency, amount, unit FROM category_limits "
+                                 "WHERE category_id = ? AND step = ?",
+                                 err);
+        if (!st)
+            return GR_EINTERNAL;
+        db_bind_int(st, 1, ids[i]);
+        db_bind_text(st, 2, step_names[step]);
+        while ((rc = db_step(st, err)) == DB_ROW) {
+            int fit = limit_fit(db_col_text(st, 0), db_col_text(st, 1), area_class, urgency);
+
+            if (fit < 0 || fit >= best)
+                continue;
+            best = fit;
+            out->amount = db_col_int(st, 2);
+            out->unit = (cal_unit)calendar_unit_parse(db_col_text(st, 3));
+            if (src) {
+                src->category_id = ids[i];
+                src->area_class = db_col_text(st, 0)[0];
+                src->urgency = catalog_urgency_parse(db_col_text(st, 1));
+            }
         }
-        rc = 0;
-    } else if (rc == DB_DONE) {
+        rc = rc < 0 ? rc : 0;
+        db_done(st);
+    }
+    if (!rc && best == 4)
         rc = err_set(err, GR_ENOTFOUND, "category",
                      "category %" PRId64 " has no %s limit for area class %c, %s, and neither "
                      "has its major class",
-                     category_id, step_names[step], area_class, urgent ? "urgent" : "normal");
-    }
-    db_done(st);
+                     category_id, step_names[step], area_class, urgency);
     return rc;
 }
 
