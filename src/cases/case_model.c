@@ -900,26 +900,6 @@ void case_cell_span_of(double min_lat, double max_lat, double min_lon, double ma
     out->c1 = (int64_t)((fmin(max_lon, 180.0) + 180) / CASE_CELL_DEG);
 }
 
-/* The cells that cover the box lat ± dlat, lon ± dlon, each one, as a JSON
- * array for json_each. */
-static const char *near_cells(arena *a, double lat, double lon, double dlat, double dlon)
-{
-    case_cell_span sp;
-    buf b = {0};
-    const char *out;
-    int64_t r, col;
-
-    case_cell_span_of(lat - dlat, lat + dlat, lon - dlon, lon + dlon, &sp);
-    buf_puts(&b, "[");
-    for (r = sp.r0; r <= sp.r1; r++)
-        for (col = sp.c0; col <= sp.c1; col++)
-            buf_printf(&b, "%s%" PRId64, b.len > 1 ? "," : "", r * CASE_CELL_ROW + col);
-    buf_puts(&b, "]");
-    out = arena_strdup(a, b.data);
-    buf_free(&b);
-    return out;
-}
-
 /* A candidate of the duplicate check before its row is read. */
 typedef struct near_hit {
     int64_t id;
@@ -936,43 +916,55 @@ static int near_hit_cmp(const void *x, const void *y)
 int case_find_nearby(db_conn *c, arena *a, double lat, double lon, int64_t category_id,
                      int64_t exclude, int64_t now, case_nearby **out, size_t *n, gr_err *err)
 {
-    /* A box a little larger than the circle; the distance decides. Two
-     * statements, so that each meets the cases_near index with every column
-     * it can use; the index covers them (no row is read to judge). */
+    /* A box a little larger than the circle; the distance decides. A seek
+     * into cases_near for each cell of the box, with every column it can
+     * use; the index covers them (no row is read to judge). The open
+     * states are spelled out: NOT IN with four constants built an
+     * ephemeral table at every run (migration 0016). */
     double dlat = CASE_DUP_RADIUS_M * 1.01 / 111320.0;
     double dlon = dlat / fmax(cos(lat * M_PI / 180.0), 0.01);
     db_stmt *st = db_prepare(
         c,
-        category_id ? "SELECT id, lat, lon FROM cases WHERE near_cell IN (SELECT value FROM "
-                      "json_each(?1)) AND category_id = ?2 AND created_at >= ?3 AND state NOT IN "
-                      "('rejected', 'closed', 'cancelled', 'merged') AND id != ?4"
-                    : "SELECT id, lat, lon FROM cases WHERE near_cell IN (SELECT value FROM "
-                      "json_each(?1)) AND ?2 = 0 AND created_at >= ?3 AND state NOT IN "
-                      "('rejected', 'closed', 'cancelled', 'merged') AND id != ?4",
+        category_id
+            ? "SELECT id, lat, lon FROM cases WHERE near_cell = ?1 AND category_id = ?2 AND "
+              "created_at >= ?3 AND state != 'rejected' AND state != 'closed' AND state "
+              "!= 'cancelled' AND state != 'merged' AND id != ?4"
+            : "SELECT id, lat, lon FROM cases WHERE near_cell = ?1 AND ?2 = 0 AND "
+              "created_at >= ?3 AND state != 'rejected' AND state != 'closed' AND state "
+              "!= 'cancelled' AND state != 'merged' AND id != ?4",
         err);
     size_t cap = 32, nhit = 0, i;
+    case_cell_span sp;
+    int64_t row, col;
     near_hit *hit;
-    int rc;
+    int rc = 0;
 
     *n = 0;
     if (!st)
         return GR_EINTERNAL;
-    db_bind_text(st, 1, near_cells(a, lat, lon, dlat, dlon));
-    db_bind_int(st, 2, category_id);
-    db_bind_int(st, 3, now - CASE_DUP_DAYS * 86400000LL);
-    db_bind_int(st, 4, exclude);
+    case_cell_span_of(lat - dlat, lat + dlat, lon - dlon, lon + dlon, &sp);
     hit = arena_alloc(a, cap * sizeof(*hit));
-    while ((rc = db_step(st, err)) == DB_ROW) {
-        double d = geo_distance_m(lat, lon, db_col_double(st, 1), db_col_double(st, 2));
-        if (d > CASE_DUP_RADIUS_M)
-            continue;
-        hit = grow(a, hit, nhit, &cap, sizeof(*hit));
-        hit[nhit].id = db_col_int(st, 0);
-        hit[nhit++].distance_m = d;
+    for (row = sp.r0; row <= sp.r1 && rc >= 0; row++) {
+        for (col = sp.c0; col <= sp.c1 && rc >= 0; col++) {
+            db_reset(st);
+            db_bind_int(st, 1, row * CASE_CELL_ROW + col);
+            db_bind_int(st, 2, category_id);
+            db_bind_int(st, 3, now - CASE_DUP_DAYS * 86400000LL);
+            db_bind_int(st, 4, exclude);
+            while ((rc = db_step(st, err)) == DB_ROW) {
+                double d = geo_distance_m(lat, lon, db_col_double(st, 1), db_col_double(st, 2));
+                if (d > CASE_DUP_RADIUS_M)
+                    continue;
+                hit = grow(a, hit, nhit, &cap, sizeof(*hit));
+                hit[nhit].id = db_col_int(st, 0);
+                hit[nhit++].distance_m = d;
+            }
+        }
     }
     db_done(st);
     if (rc < 0)
         return rc;
+    rc = 0;
     qsort(hit, nhit, sizeof(*hit), near_hit_cmp);
     if (nhit > CASE_DUP_MAX)
         nhit = CASE_DUP_MAX;

@@ -58,31 +58,34 @@ int case_category_check(db_conn *c, arena *a, int64_t id, cat_info *out, gr_err 
 }
 
 /* The most specific rule for the leaf category and its major class over the
- * chain; *dept 0 when none applies. */
+ * chain, the narrowest unit first, the leaf before its major within a unit;
+ * *dept 0 when none applies. Point seeks in that order: one statement with
+ * IN lists and an ORDER BY built ephemeral tables and a sorter, 88,000
+ * instructions a case (callgrind), for at most ten rows. */
 static int rule_find(db_conn *c, const case_rec *r, int64_t major, int64_t *dept, gr_err *err)
 {
+    const int64_t units[] = {r->grid_id, r->community_id, r->street_id, r->district_id, r->city_id};
+    const int64_t cats[] = {r->category_id, major};
     db_stmt *st = db_prepare(
-        c,
-        "SELECT department_id FROM routing_rules WHERE category_id IN (?1, ?2) AND org_id IN "
-        "(?3, ?4, ?5, ?6, ?7) ORDER BY CASE org_id WHEN ?3 THEN 0 WHEN ?4 THEN 1 WHEN ?5 THEN 2 "
-        "WHEN ?6 THEN 3 ELSE 4 END, category_id != ?1 LIMIT 1",
-        err);
-    int rc;
+        c, "SELECT department_id FROM routing_rules WHERE category_id = ? AND org_id = ?", err);
+    size_t u, k;
+    int rc = DB_DONE;
 
     *dept = 0;
     if (!st)
         return GR_EINTERNAL;
-    db_bind_int(st, 1, r->category_id);
-    db_bind_int(st, 2, major ? major : r->category_id);
-    /* 0 matches no unit: ids are positive. */
-    db_bind_int(st, 3, r->grid_id);
-    db_bind_int(st, 4, r->community_id);
-    db_bind_int(st, 5, r->street_id);
-    db_bind_int(st, 6, r->district_id);
-    db_bind_int(st, 7, r->city_id);
-    rc = db_step(st, err);
-    if (rc == DB_ROW)
-        *dept = db_col_int(st, 0);
+    for (u = 0; u < sizeof(units) / sizeof(units[0]) && rc == DB_DONE; u++) {
+        for (k = 0; k < 2 && units[u] && rc == DB_DONE; k++) {
+            if (!cats[k] || (k == 1 && cats[1] == cats[0]))
+                continue;
+            db_reset(st);
+            db_bind_int(st, 1, cats[k]);
+            db_bind_int(st, 2, units[u]);
+            rc = db_step(st, err);
+            if (rc == DB_ROW)
+                *dept = db_col_int(st, 0);
+        }
+    }
     db_done(st);
     return rc < 0 ? rc : 0;
 }

@@ -926,9 +926,10 @@ static void test_scheduler_thread(void **state)
 
 static void test_duplicates(void **state)
 {
+    static const char *const ended[] = {"rejected", "closed", "cancelled", "merged"};
     int64_t a = report_at(&actors[RESIDENT], "E0406", plat, plon), b, c2, far;
     case_nearby *v;
-    size_t n, i;
+    size_t n, i, j;
     gr_err err = {0};
     int found;
 
@@ -964,6 +965,18 @@ static void test_duplicates(void **state)
     for (i = 0, found = 0; i < n; i++)
         found += v[i].rec.id == c2;
     assert_int_equal(found, 1);
+    /* Rejected, closed, cancelled or merged: no longer offered. */
+    for (j = 0; j < 4; j++) {
+        gr_testdb_exec(ctx.db,
+                       "UPDATE cases SET state = '%s', merged_into = CASE '%s' WHEN 'merged' "
+                       "THEN %lld END WHERE id = %lld",
+                       ended[j], ended[j], (long long)a, (long long)c2);
+        assert_int_equal(case_find_nearby(gr_testdb_reader(ctx.db), A, plat, plon, 0, 0,
+                                          time_now_ms(), &v, &n, &err),
+                         0);
+        for (i = 0; i < n; i++)
+            assert_true(v[i].rec.id != c2);
+    }
 }
 
 /* The index behind the check cuts the map into cells of 0.0025 degrees
