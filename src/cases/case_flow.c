@@ -502,8 +502,10 @@ size_t case_allowed(const char *role, case_state s, const char **out, size_t max
     size_t i, n = 0;
 
     for (i = 0; i < NFLOW && n < max; i++) {
+        if (!(flow_table[i].from & S(s)))
+            continue;
         snprintf(action, sizeof(action), "case.%s", flow_table[i].action);
-        if ((flow_table[i].from & S(s)) && policy_allows(role, action))
+        if (policy_allows(role, action))
             out[n++] = flow_table[i].action;
     }
     return n;

@@ -157,6 +157,14 @@ static void test_time(void **state)
     (void)state;
     time_format_iso(0, text, sizeof(text));
     assert_string_equal(text, "1970-01-01T00:00:00.000Z");
+    time_format_iso(253402300799999LL, text, sizeof(text)); /* the last of year 9999 */
+    assert_string_equal(text, "9999-12-31T23:59:59.999Z");
+    time_format_iso(-1, text, sizeof(text));
+    assert_string_equal(text, "1969-12-31T23:59:59.999Z");
+    time_format_iso(253402300800000LL, text, sizeof(text)); /* five digits of year */
+    assert_string_equal(text, "10000-01-01T00:00:00.000Z");
+    time_format_iso(1000, text, 11); /* truncated, as snprintf does */
+    assert_string_equal(text, "1970-01-01");
     assert_int_equal(time_parse_iso("2026-11-27T14:24:04.123Z", &ms), 0);
     time_format_iso(ms, text, sizeof(text));
     assert_string_equal(text, "2026-11-27T14:24:04.123Z");
