@@ -19,8 +19,8 @@
  * always a batch behind, so SQLite never starts the WAL over: it grew to
  * 700 MB in 8 s of intake, every commit wrote into new file blocks the
  * kernel first zeroed, and every reader searched a WAL index of 170,000
- * frames. Waiting once in a few hundred commits keeps it near this size;
- * the checkpointer copies while the writer works, so the wait is short. */
+ * frames. Waiting every hundred commits or so keeps it near this size; the
+ * checkpointer copies while the writer works, so the wait is short. */
 #define WRITER_WAL_PAGES 16384
 
 struct db_stmt {
