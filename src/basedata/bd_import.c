@@ -208,8 +208,6 @@ static int batch_commit(struct batch *b, FILE *report, bd_import_result *out, gr
     if (rc == GR_ECONFLICT && b->in_groups)
         rc = db_write(b->ctx->db, batch_fn, b, err);
     b->in_groups = 0;
-    if (!rc)
-        db_wal_settle(b->ctx->db, BD_IMPORT_WAL_PAGES);
     if (!rc) {
         out->rows += b->count.rows;
         out->stored += b->count.stored;

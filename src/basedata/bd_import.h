@@ -35,8 +35,8 @@ enum {
     BD_IMPORT_BATCH = 10000,
     BD_IMPORT_BULK = 100000,
     BD_IMPORT_CACHE_MIB = 256, /* the command's writer cache (db_writer_cache) */
-    /* The WAL a batch may leave before the next waits for the checkpointer
-     * (db_wal_settle): 256 MiB, two to four batches of the command's. */
+    /* The WAL a batch of the command's may leave before the next waits for
+     * the checkpointer (db_writer_wal_limit): 256 MiB, two to four batches. */
     BD_IMPORT_WAL_PAGES = 65536,
     BD_IMPORT_BATCH_BYTES = 16 << 20 /* for BD_IMPORT_BATCH rows; as many more for more */
 };

@@ -79,6 +79,7 @@ int bd_cli_import(gr_ctx *ctx, int argc, char **argv)
      * batch's writes, not inside the commit (a third of the import's time). */
     if (!rc)
         rc = db_checkpointer_start(ctx->db, &err);
+    db_writer_wal_limit(ctx->db, BD_IMPORT_WAL_PAGES);
     if (!rc)
         rc = csv_open_file(&in, file, &err);
     if (!rc && !(report = fopen(report_path, "w")))

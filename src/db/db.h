@@ -55,16 +55,15 @@ int db_writer_cache(db *d, int mib, gr_err *err);
 /* The checkpointer copies the WAL back into the database in a thread of its
  * own, beside the writer, instead of inside a commit. db_writer_start starts
  * it; a one-shot command that writes in many commits (`grassroots import`)
- * starts it alone, and calls db_wal_settle between its commits. */
+ * starts it alone. */
 int db_checkpointer_start(db *d, gr_err *err);
-/* When the WAL held more than max_pages pages at the last commit, waits for
- * a checkpoint begun after this call, so that the next write starts the WAL
- * from its beginning again. The checkpointer copies while the writer works,
- * and a writer that never pauses still keeps its WAL bounded. */
-void db_wal_settle(db *d, int max_pages);
 
-/* The WAL pages past which the writer thread calls db_wal_settle between
- * two batches: 16,384 (64 MiB) unless set, before db_writer_start. */
+/* With the checkpointer running, a commit that leaves more than pages in
+ * the WAL waits for a checkpoint begun after it, so that the next write
+ * starts the WAL from its beginning again: the writer thread between two
+ * batches, a one-shot command's db_write before it returns. A writer that
+ * never pauses still keeps its WAL bounded. 16,384 (64 MiB) unless set,
+ * before db_writer_start. */
 void db_writer_wal_limit(db *d, int pages);
 
 typedef int (*db_write_fn)(db_conn *c, void *arg, gr_err *err);

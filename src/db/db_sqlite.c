@@ -14,8 +14,8 @@
 
 #define STMT_CACHE_SLOTS 256 /* per connection; a power of two */
 #define WRITER_MAX_BATCH 1024
-/* The WAL pages past which the writer waits for a checkpoint between two
- * batches (64 MiB). Under a steady stream of writes a PASSIVE checkpoint is
+/* The WAL pages past which a commit waits for a checkpoint before the next
+ * (64 MiB). Under a steady stream of writes a PASSIVE checkpoint is
  * always a batch behind, so SQLite never starts the WAL over: it grew to
  * 700 MB in 8 s of intake, every commit wrote into new file blocks the
  * kernel first zeroed, and every reader searched a WAL index of 170,000
@@ -72,11 +72,11 @@ struct db {
     pthread_t ckpt;
     db_conn *cconn;
     int ckpt_running, ckpt_stop, ckpt_due;
-    /* Checkpoints asked for and finished, counted (db_wal_settle waits for
-     * one that began after it asked); the WAL's pages at the last commit. */
+    /* Checkpoints asked for and finished, counted (wal_settle waits for one
+     * that began after it asked); the WAL's pages at the last commit. */
     uint64_t ckpt_asked, ckpt_finished;
     int wal_pages;
-    /* The writer settles the WAL past this many pages (db_writer_wal_limit). */
+    /* A commit settles the WAL past this many pages (db_writer_wal_limit). */
     int wal_limit;
 
     /* Run before every COMMIT (db_on_commit). */
@@ -607,6 +607,25 @@ static void run_batch(db *d, struct wreq *batch, size_t n)
     metrics_hist_observe(&d->commit_seconds, (double)(time_mono_ns() - t0) / 1e9);
 }
 
+/* After a commit: when the WAL held more than the limit (db_writer_wal_limit)
+ * at it, waits for a checkpoint begun after this call, so that the next
+ * write starts the WAL from its beginning again. Without a checkpointer it
+ * returns at once. */
+static void wal_settle(db *d)
+{
+    uint64_t want;
+
+    pthread_mutex_lock(&d->ckpt_lock);
+    if (d->ckpt_running && d->wal_pages > d->wal_limit) {
+        want = ++d->ckpt_asked;
+        d->ckpt_due = 1;
+        pthread_cond_signal(&d->ckpt_cond);
+        while (d->ckpt_finished < want)
+            pthread_cond_wait(&d->ckpt_done_cond, &d->ckpt_lock);
+    }
+    pthread_mutex_unlock(&d->ckpt_lock);
+}
+
 static void *writer_main(void *arg)
 {
     db *d = arg;
@@ -641,7 +660,7 @@ static void *writer_main(void *arg)
             r->done = 1;
         pthread_cond_broadcast(&d->wdone_cond);
         pthread_mutex_unlock(&d->wlock);
-        db_wal_settle(d, d->wal_limit);
+        wal_settle(d);
         pthread_mutex_lock(&d->wlock);
     }
     pthread_mutex_unlock(&d->wlock);
@@ -742,21 +761,6 @@ int db_checkpointer_start(db *d, gr_err *err)
     return d->ckpt_running ? 0 : ckpt_start(d, err);
 }
 
-void db_wal_settle(db *d, int max_pages)
-{
-    uint64_t want;
-
-    pthread_mutex_lock(&d->ckpt_lock);
-    if (d->ckpt_running && d->wal_pages > max_pages) {
-        want = ++d->ckpt_asked;
-        d->ckpt_due = 1;
-        pthread_cond_signal(&d->ckpt_cond);
-        while (d->ckpt_finished < want)
-            pthread_cond_wait(&d->ckpt_done_cond, &d->ckpt_lock);
-    }
-    pthread_mutex_unlock(&d->ckpt_lock);
-}
-
 int db_writer_start(db *d, gr_err *err)
 {
     int rc;
@@ -815,6 +819,7 @@ int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
         pthread_mutex_lock(&d->wlock);
         run_batch(d, &r, 1);
         pthread_mutex_unlock(&d->wlock);
+        wal_settle(d);
         return r.rc;
     }
     pthread_mutex_lock(&d->wlock);
