@@ -340,7 +340,7 @@ int cat_limit_find(db_conn *c, int64_t category_id, cat_step step, char area_cla
                    cat_limit *out, cat_limit_source *src, gr_err *err)
 {
     const char *urgency = urgent ? "urgent" : "normal";
-    int64_t exists = 0, parent = 0, ids[2];
+    int64_t parent = 0, ids[2];
     int rc, i, best = 4;
 
     if ((unsigned)step >= CAT_NSTEPS)
@@ -349,14 +349,12 @@ int cat_limit_find(db_conn *c, int64_t category_id, cat_step step, char area_cla
                        "verify");
     if (!area_class || !strchr("ABC*", area_class))
         return err_set(err, GR_EINVAL, "area_class", "must be A, B or C");
-    rc = db_query_int(c, "SELECT count(*) FROM categories WHERE id = ?", category_id, 0, &exists,
-                      err);
-    if (!rc && exists)
-        rc = db_query_int(c, "SELECT parent_id FROM categories WHERE id = ?", category_id, 0,
-                          &parent, err);
+    /* -1: no such category; 0: a major class, without a parent. */
+    rc = db_query_int(c, "SELECT coalesce(parent_id, 0) FROM categories WHERE id = ?", category_id,
+                      -1, &parent, err);
     if (rc)
         return rc;
-    if (!exists)
+    if (parent < 0)
         return err_set(err, GR_ENOTFOUND, "category_id", "no category with id %" PRId64,
                        category_id);
     /* The category's rows before its major's; within each, the best fit.
