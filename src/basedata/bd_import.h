@@ -49,6 +49,7 @@ enum {
 typedef struct bd_import_memo {
     const struct bd_import_row *row; /* the row that left it; NULL: nothing */
     int64_t id;
+    int64_t building; /* the building of a person's house (id is the house) */
     int64_t chain[5];
 } bd_import_memo;
 

@@ -350,9 +350,10 @@ static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *
     const char *addr[5] = {PV(P_DISTRICT), PV(P_STREET), PV(P_ROAD), PV(P_NUMBER), PV(P_BUILDING)};
     static const int key[] = {P_HOUSE_ID, P_DISTRICT, P_STREET, P_ROAD,
                               P_NUMBER,   P_BUILDING, P_UNIT,   P_ROOM};
+    static const int building_key[] = {P_DISTRICT, P_STREET, P_ROAD, P_NUMBER, P_BUILDING};
     bd_import_memo *memo = row->memo;
     int64_t building = 0, version;
-    int rc;
+    int rc = 0;
 
     in->house_id = 0;
     if (PV(P_HOUSE_ID))
@@ -364,7 +365,12 @@ static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *
         *chain = memo->chain;
         return 0;
     }
-    rc = row_building(c, a, NULL, addr, &building, NULL, err);
+    /* A new house in the building of the row before (the houses of a
+     * building follow each other): its building needs no lookup. */
+    if (memo && memo->row && same_cells(memo->row, row, col, building_key, N(building_key)))
+        building = memo->building;
+    else
+        rc = row_building(c, a, NULL, addr, &building, NULL, err);
     if (!rc)
         rc = bd_house_find_key(c, building, PV(P_UNIT), PV(P_ROOM), &in->house_id, &version,
                                memo ? memo->chain : NULL, err);
@@ -373,6 +379,7 @@ static int row_house(db_conn *c, arena *a, const bd_import_row *row, const int *
     if (!rc && memo) {
         memo->row = row;
         memo->id = in->house_id;
+        memo->building = building;
         *chain = memo->chain;
     }
     return rc;
