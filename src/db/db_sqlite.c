@@ -8,6 +8,7 @@
 #include "base/timeutil.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,11 @@ struct wreq {
     void *arg;
     gr_err *err;
     int rc;
-    int done;
+    /* Posted by the writer once the request's batch is committed: each
+     * caller is woken alone, not every caller at each commit (a broadcast
+     * woke the callers queued for the next batch too, to sleep again after
+     * a fight for the queue's lock). */
+    sem_t done;
     struct wreq *next;
 };
 
@@ -58,7 +63,6 @@ struct db {
     /* The writer: a queue of requests, a thread, and a condition to wake callers. */
     pthread_mutex_t wlock;
     pthread_cond_t wqueue_cond;
-    pthread_cond_t wdone_cond;
     struct wreq *qhead, *qtail;
     pthread_t writer;
     int writer_running;
@@ -213,7 +217,6 @@ int db_open(db **out, const char *path, gr_err *err)
     pthread_mutex_init(&d->readers_lock, NULL);
     pthread_mutex_init(&d->wlock, NULL);
     pthread_cond_init(&d->wqueue_cond, NULL);
-    pthread_cond_init(&d->wdone_cond, NULL);
     pthread_mutex_init(&d->ckpt_lock, NULL);
     d->wal_limit = WRITER_WAL_PAGES;
     pthread_cond_init(&d->ckpt_cond, NULL);
@@ -655,11 +658,11 @@ static void *writer_main(void *arg)
 
         run_batch(d, batch, n);
 
-        pthread_mutex_lock(&d->wlock);
-        for (r = batch; r; r = r->next)
-            r->done = 1;
-        pthread_cond_broadcast(&d->wdone_cond);
-        pthread_mutex_unlock(&d->wlock);
+        /* A request is its caller's (on its stack) once posted. */
+        for (r = batch; r; r = last) {
+            last = r->next;
+            sem_post(&r->done);
+        }
         wal_settle(d);
         pthread_mutex_lock(&d->wlock);
     }
@@ -812,7 +815,8 @@ int db_writer_cache(db *d, int mib, gr_err *err)
 
 int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
 {
-    struct wreq r = {fn, arg, err, 0, 0, NULL};
+    struct wreq r = {fn, arg, err, 0, {{0}}, NULL};
+    int rc;
 
     if (!d->writer_running) {
         /* One-shot commands: the same semantics, a batch of one. */
@@ -822,9 +826,12 @@ int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
         wal_settle(d);
         return r.rc;
     }
+    if (sem_init(&r.done, 0, 0) != 0)
+        return err_set(err, GR_EINTERNAL, "", "cannot wait for the writer");
     pthread_mutex_lock(&d->wlock);
     if (d->writer_stop) {
         pthread_mutex_unlock(&d->wlock);
+        sem_destroy(&r.done);
         return err_set(err, GR_EUNAVAIL, "", "the server is shutting down");
     }
     if (d->qtail)
@@ -833,10 +840,12 @@ int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
         d->qhead = &r;
     d->qtail = &r;
     pthread_cond_signal(&d->wqueue_cond);
-    while (!r.done)
-        pthread_cond_wait(&d->wdone_cond, &d->wlock);
     pthread_mutex_unlock(&d->wlock);
-    return r.rc;
+    while (sem_wait(&r.done) != 0)
+        ; /* EINTR: a signal handler ran; the writer has not posted yet */
+    rc = r.rc;
+    sem_destroy(&r.done);
+    return rc;
 }
 
 void db_get_stats(db *d, db_stats *out)
@@ -873,7 +882,6 @@ void db_close(db *d)
     pthread_mutex_destroy(&d->readers_lock);
     pthread_mutex_destroy(&d->wlock);
     pthread_cond_destroy(&d->wqueue_cond);
-    pthread_cond_destroy(&d->wdone_cond);
     pthread_mutex_destroy(&d->ckpt_lock);
     pthread_cond_destroy(&d->ckpt_cond);
     pthread_cond_destroy(&d->ckpt_done_cond);
