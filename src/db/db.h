@@ -82,6 +82,17 @@ int db_on_commit(db *d, db_write_fn fn, void *arg, gr_err *err);
 
 /* The calling thread's read connection; NULL (with a log line) if it cannot be opened. */
 db_conn *db_reader(db *d);
+/* A read snapshot for the calling thread's reads until db_read_end or its
+ * next db_write (which ends it first, so that the caller then reads what it
+ * wrote): one read transaction instead of one a statement. Every new read
+ * transaction looks at the WAL, and when the writer has committed since the
+ * connection's last one (under steady writes, nearly always) SQLite empties
+ * the connection's page cache; within one snapshot the pages a request
+ * reads twice are read once. For a request's handler, not for loops that
+ * run long. */
+void db_read_begin(db *d);
+/* Ends the calling thread's read snapshot, if it has one. */
+void db_read_end(db *d);
 
 /* Statements. Parameters are 1-based, columns 0-based, as in SQLite. */
 db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err);

@@ -255,6 +255,26 @@ db_conn *db_reader(db *d)
     return c;
 }
 
+void db_read_begin(db *d)
+{
+    db_conn *c = db_reader(d);
+
+    /* Deferred: the snapshot is taken by the first read. On failure the
+     * reads run as before, a transaction each. */
+    if (c && sqlite3_get_autocommit(c->h))
+        db_exec_one(c, "BEGIN", NULL);
+}
+
+void db_read_end(db *d)
+{
+    db_conn *c = pthread_getspecific(d->reader_key);
+
+    /* A statement still stepping keeps its own snapshot until it is done;
+     * COMMIT ends the transaction around it all the same. */
+    if (c && !sqlite3_get_autocommit(c->h) && db_exec_one(c, "COMMIT", NULL))
+        db_exec_one(c, "ROLLBACK", NULL);
+}
+
 /* ---- statements ---- */
 
 db_stmt *db_prepare(db_conn *c, const char *sql, gr_err *err)
@@ -817,6 +837,8 @@ int db_write(db *d, db_write_fn fn, void *arg, gr_err *err)
 {
     struct wreq r = {fn, arg, err, 0, {{0}}, NULL};
     int rc;
+
+    db_read_end(d);
 
     if (!d->writer_running) {
         /* One-shot commands: the same semantics, a batch of one. */

@@ -475,6 +475,9 @@ static int api_handler(struct mg_connection *conn, void *cbdata)
         http_send_problem(&req, GR_ENOMETHOD);
         goto out;
     }
+    /* One snapshot for the request's reads (db.h says why); a write ends it. */
+    if (s->db)
+        db_read_begin(s->db);
     rc = s->hooks.authenticate ? s->hooks.authenticate(&req) : 0;
     if (!rc && s->hooks.authorize)
         rc = s->hooks.authorize(&req);
@@ -489,6 +492,8 @@ out : {
     count_request(s, &req, secs);
     access_log(&req, secs);
 }
+    if (s->db)
+        db_read_end(s->db);
     if (s->hooks.after)
         s->hooks.after(&req);
     arena_reset(thread_arena);

@@ -312,6 +312,68 @@ static void test_commit_hook(void **state)
     db_close(d);
 }
 
+struct other_write {
+    db *d;
+    struct row *r;
+    int rc;
+};
+
+static void *other_write_main(void *arg)
+{
+    struct other_write *o = arg;
+    gr_err err;
+
+    o->rc = db_write(o->d, insert_row, o->r, &err);
+    db_read_end(o->d);
+    return NULL;
+}
+
+/* Another thread's write while a snapshot is open on this one. */
+static int write_from_other_thread(db *d, struct row *r)
+{
+    struct other_write o = {d, r, -1};
+    pthread_t th;
+
+    assert_int_equal(pthread_create(&th, NULL, other_write_main, &o), 0);
+    pthread_join(th, NULL);
+    return o.rc;
+}
+
+/* A read snapshot (a request's): the thread's reads see one state of the
+ * database, other threads' commits after its first read stay unseen until
+ * db_read_end, and the thread's own db_write ends it, so the writer then
+ * reads what it wrote. */
+static void test_read_snapshot(void **state)
+{
+    db *d = NULL;
+    gr_err err;
+    struct row a = {"a", 1, 0}, b = {"b", 2, 0}, c = {"c", 3, 0};
+
+    (void)state;
+    assert_int_equal(db_open(&d, path, &err), 0);
+    assert_int_equal(db_write(d, create_table, NULL, &err), 0);
+    assert_int_equal(db_writer_start(d, &err), 0);
+    db_read_begin(d);
+    assert_int_equal(count_rows(d, NULL), 0);
+    assert_int_equal(write_from_other_thread(d, &a), 0);
+    assert_int_equal(count_rows(d, NULL), 0);
+    db_read_end(d);
+    assert_int_equal(count_rows(d, NULL), 1);
+    /* Without a snapshot each read sees the latest commit. */
+    assert_int_equal(write_from_other_thread(d, &b), 0);
+    assert_int_equal(count_rows(d, "b"), 1);
+    /* A write of its own ends the snapshot: read-your-writes. */
+    db_read_begin(d);
+    assert_int_equal(count_rows(d, "c"), 0);
+    assert_int_equal(db_write(d, insert_row, &c, &err), 0);
+    assert_int_equal(count_rows(d, "c"), 1);
+    db_read_end(d);
+    /* Ending it twice, or without one, does nothing. */
+    db_read_end(d);
+    assert_int_equal(count_rows(d, NULL), 3);
+    db_close(d);
+}
+
 static int insert_blobs(db_conn *c, void *arg, gr_err *err)
 {
     static const char sql[] = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
@@ -580,6 +642,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wal_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_wal_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
