@@ -399,7 +399,7 @@ static void test_checkpoint_thread(void **state)
     assert_int_equal(db_writer_start(d, &err), 0);
     /* The writer's connection is the writer thread's alone now. */
     assert_int_equal(db_writer_cache(d, 128, &err), GR_EINTERNAL);
-    for (i = 0; i < 120; i++) /* 12,000 rows of 4 KB: some 12,000 WAL pages */
+    for (i = 0; i < 240; i++) /* 24,000 rows of 4 KB: twice CKPT_PAGES of WAL pages */
         assert_int_equal(db_write(d, insert_blobs, NULL, &err), 0);
     for (i = 0; i < 200; i++) {
         assert_int_equal(stat(path, &sb), 0);
