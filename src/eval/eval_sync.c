@@ -425,7 +425,7 @@ out:
 
 int eval_sync_run(gr_ctx *ctx, int limit, int64_t *cases, gr_err *err)
 {
-    struct sync_w w = {limit > 0 ? limit : 2000, 0, 0};
+    struct sync_w w = {limit > 0 ? limit : EVAL_SYNC_EVENTS, 0, 0};
     int64_t total = 0;
     int rc;
 
