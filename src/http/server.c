@@ -95,23 +95,39 @@ void http_add_header(http_req *req, const char *name, const char *value)
                                       req->extra_headers ? req->extra_headers : "", name, value);
 }
 
+enum { SEND_JOIN_MAX = 64 * 1024 };
+
 int http_send_text(http_req *req, int status, const char *content_type, const char *body,
                    size_t len)
 {
     int head = strcmp(req->method, "HEAD") == 0;
+    const char *h = arena_printf(req->arena,
+                                 "HTTP/1.1 %d %s\r\n"
+                                 "Content-Type: %s\r\n"
+                                 "Content-Length: %zu\r\n"
+                                 "Cache-Control: no-store\r\n"
+                                 "X-Request-Id: %s\r\n"
+                                 "%s"
+                                 "%s\r\n\r\n",
+                                 status, reason(status), content_type, len, req->request_id,
+                                 req->extra_headers ? req->extra_headers : "", SECURITY_HEADERS);
+    size_t hlen = strlen(h);
 
     req->status = status;
-    mg_printf(req->conn,
-              "HTTP/1.1 %d %s\r\n"
-              "Content-Type: %s\r\n"
-              "Content-Length: %zu\r\n"
-              "Cache-Control: no-store\r\n"
-              "X-Request-Id: %s\r\n"
-              "%s"
-              "%s\r\n\r\n",
-              status, reason(status), content_type, len, req->request_id,
-              req->extra_headers ? req->extra_headers : "", SECURITY_HEADERS);
-    if (len && !head)
+    if (head)
+        len = 0;
+    /* Head and body in one send when the body is small (nearly every API
+     * answer): one system call and one segment, not two. */
+    if (len && len <= SEND_JOIN_MAX) {
+        char *all = arena_alloc(req->arena, hlen + len);
+
+        memcpy(all, h, hlen);
+        memcpy(all + hlen, body, len);
+        mg_write(req->conn, all, hlen + len);
+        return 0;
+    }
+    mg_write(req->conn, h, hlen);
+    if (len)
         mg_write(req->conn, body, len);
     return 0;
 }
