@@ -652,7 +652,7 @@ static void wal_settle(db *d)
 static void *writer_main(void *arg)
 {
     db *d = arg;
-    struct wreq *batch, *r, *last;
+    struct wreq *batch, *r, *last, *next;
     size_t n;
 
     pthread_mutex_lock(&d->wlock);
@@ -679,8 +679,8 @@ static void *writer_main(void *arg)
         run_batch(d, batch, n);
 
         /* A request is its caller's (on its stack) once posted. */
-        for (r = batch; r; r = last) {
-            last = r->next;
+        for (r = batch; r; r = next) {
+            next = r->next;
             sem_post(&r->done);
         }
         wal_settle(d);
