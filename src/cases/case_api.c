@@ -217,13 +217,20 @@ static const char *contact_for(const http_req *req, const case_rec *r)
 }
 
 /* The timeline a view shows, its media and (but for the public) what the
- * caller may do now, added to o. */
-static int view_finish(http_req *req, db_conn *c, const case_rec *r, enum view v, json_t *o)
+ * caller may do now, added to o: the timeline ev[0..n) when the caller has
+ * it, else read. */
+static int view_finish(http_req *req, db_conn *c, const case_rec *r, enum view v, json_t *o,
+                       const case_event *given, size_t ngiven)
 {
-    case_event *ev = NULL;
-    size_t n = 0;
-    int rc = case_timeline(c, req->arena, r->id, &ev, &n, &req->err);
+    case_event *read = NULL;
+    const case_event *ev = given;
+    size_t n = ngiven;
+    int rc = 0;
 
+    if (!given) {
+        rc = case_timeline(c, req->arena, r->id, &read, &n, &req->err);
+        ev = read;
+    }
     if (rc) {
         json_decref(o);
         return rc;
@@ -235,19 +242,38 @@ static int view_finish(http_req *req, db_conn *c, const case_rec *r, enum view v
     return 0;
 }
 
-/* A case for staff whose scope (and, for department staff, department)
- * covers it: 404, or 403 outside them. wrote: the answer to the caller's own
- * write, shown even when it took the case out of the department (a return). */
-static int staff_case(http_req *req, db_conn *c, int64_t id, int wrote, case_rec *r)
+/* Whether the caller's scope (and, for department staff, department)
+ * covers case r: 0, or 403. wrote: the answer to the caller's own write,
+ * shown even when it took the case out of the department (a return). */
+static int staff_may_see(http_req *req, db_conn *c, const case_rec *r, int wrote)
 {
-    int rc = case_get(c, req->arena, id, r, &req->err);
+    int rc = 0;
     case_actor who;
 
     /* The row settles the common case; org_require_scope says why not. */
-    if (!rc && !(req->who.user_id && case_within(c, r, req->who.scope_org_id)))
+    if (!(req->who.user_id && case_within(c, r, req->who.scope_org_id)))
         rc = org_require_scope(req, case_scope_unit(r));
     case_actor_from(&req->who, &who);
     return rc || wrote ? rc : case_department_check(&who, r, &req->err);
+}
+
+/* A case for staff whose scope covers it: 404, or 403 (staff_may_see). */
+static int staff_case(http_req *req, db_conn *c, int64_t id, int wrote, case_rec *r)
+{
+    int rc = case_get(c, req->arena, id, r, &req->err);
+
+    return rc ? rc : staff_may_see(req, c, r, wrote);
+}
+
+/* The staff's view of r (read or just written; its timeline ev[0..n), or
+ * NULL to read it). */
+static int staff_json(http_req *req, db_conn *c, const case_rec *r, const case_event *ev, size_t n,
+                      json_t **out)
+{
+    *out = case_staff_json(r, contact_for(req, r));
+    if (r->anonymous && !sees_contact(req))
+        json_object_set_new(*out, "reporter_user_id", json_null());
+    return view_finish(req, c, r, VIEW_STAFF, *out, ev, n);
 }
 
 /* The staff's view, for staff whose scope covers the case; *r receives
@@ -260,12 +286,22 @@ static int staff_view(http_req *req, int64_t id, int wrote, case_rec *r, json_t 
     if (!c)
         return GR_EUNAVAIL;
     rc = staff_case(req, c, id, wrote, r);
-    if (rc)
-        return rc;
-    *out = case_staff_json(r, contact_for(req, r));
-    if (r->anonymous && !sees_contact(req))
-        json_object_set_new(*out, "reporter_user_id", json_null());
-    return view_finish(req, c, r, VIEW_STAFF, *out);
+    return rc ? rc : staff_json(req, c, r, NULL, 0, out);
+}
+
+/* The staff's view of a case just reported, from the record the write
+ * made: the same answer as a GET of it, without reading it back. */
+static int staff_view_made(http_req *req, const case_rec *made, const case_event *ev, size_t n,
+                           case_rec *r, json_t **out)
+{
+    db_conn *c = case_reader(req);
+    int rc;
+
+    if (!c)
+        return GR_EUNAVAIL;
+    *r = *made;
+    rc = staff_may_see(req, c, r, 1);
+    return rc ? rc : staff_json(req, c, r, ev, n, out);
 }
 
 /* The reporter's view (404 unless the caller reported it). */
@@ -286,7 +322,7 @@ static int resident_view(http_req *req, int64_t id, case_rec *r, json_t **out)
     /* Who joined another's report sees no part of that reporter's contact. */
     if (r->reporter_user_id != req->who.user_id)
         json_object_set_new(*out, "contact", json_null());
-    return view_finish(req, c, r, VIEW_RESIDENT, *out);
+    return view_finish(req, c, r, VIEW_RESIDENT, *out, NULL, 0);
 }
 
 /* After the caller's own write: staff get the staff view; residents the reporter's. */
@@ -485,7 +521,9 @@ static int handle_report(http_req *req)
     json_t *body = NULL, *o = NULL;
     case_input in;
     case_actor who;
-    case_rec r;
+    case_rec r, made;
+    case_event *ev = NULL;
+    size_t nev = 0;
     int64_t id = 0;
     char loc[64];
     int rc;
@@ -496,13 +534,16 @@ static int handle_report(http_req *req)
         rc = report_input(req, body, &in);
     case_actor_from(&req->who, &who);
     if (!rc)
-        rc = case_create(req->ctx, &who, &in, &id, &req->err);
+        rc = case_create_written(req->ctx, &who, &in, req->arena, &made, &ev, &nev, &req->err);
+    if (!rc)
+        id = made.id;
     json_decref(body);
     if (!rc && !req->who.user_id)
         rc = receipt_view(req, id, &r, &o);
+    else if (!rc && role_is(req, "resident"))
+        rc = resident_view(req, id, &r, &o);
     else if (!rc)
-        rc = role_is(req, "resident") ? resident_view(req, id, &r, &o)
-                                      : staff_view(req, id, 1, &r, &o);
+        rc = nev ? staff_view_made(req, &made, ev, nev, &r, &o) : staff_view(req, id, 1, &r, &o);
     /* Staff who report outside their scope (passing through another street)
      * get the receipt: the case was written, it is not theirs to work on. */
     if (rc == GR_EFORBIDDEN && id) {
@@ -634,7 +675,7 @@ static int handle_public(http_req *req)
     if (rc)
         return rc;
     o = case_public_json(&r);
-    rc = view_finish(req, c, &r, VIEW_PUBLIC, o);
+    rc = view_finish(req, c, &r, VIEW_PUBLIC, o, NULL, 0);
     return rc ? rc : http_send_json(req, 200, o);
 }
 

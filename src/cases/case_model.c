@@ -615,8 +615,34 @@ struct create_w {
     unsigned char enc[64 + CRYPTO_SEAL_OVERHEAD];
     size_t enc_len;
     char hint[16];
+    char code[16];
     int64_t id;
+    /* The events the write made (report, and accept and file for trusted
+     * channels), for an answer built without reading them back. */
+    case_event ev[3];
+    size_t nev;
 };
+
+/* Notes an event of the write as case_timeline would read it. Intake's
+ * events carry no data; a report's media make the caller read the case
+ * back (case_create_written), so none is noted. */
+static void written_event(struct create_w *w, db_conn *c, const case_event_new *e)
+{
+    case_event *v;
+
+    if (w->nev == sizeof(w->ev) / sizeof(w->ev[0]))
+        return;
+    v = &w->ev[w->nev++];
+    memset(v, 0, sizeof(*v));
+    v->id = db_last_id(c);
+    v->at = e->at;
+    v->actor_user_id = e->who->user_id;
+    v->actor_role = e->who->role;
+    v->action = e->action;
+    v->from_state = e->from_state >= 0 ? case_state_name((case_state)e->from_state) : NULL;
+    v->to_state = case_state_name((case_state)e->to_state);
+    v->note = e->note;
+}
 
 /* The next public code of the local day: GR + YYMMDD + 6 digits. */
 static int public_code_next(db_conn *c, arena *a, int64_t now, const char **out, gr_err *err)
@@ -684,19 +710,22 @@ static int row_insert(db_conn *c, struct create_w *w, gr_err *err)
 
 /* Trusted channels: the system accepts and files at once (both on the
  * timeline; the row was inserted filed). */
-static int intake_auto_file(db_conn *c, const case_rec *r, int64_t now, gr_err *err)
+static int intake_auto_file(db_conn *c, struct create_w *w, int64_t now, gr_err *err)
 {
     static const case_actor sys = {0, "system", 0, 0, 0};
-    case_event_new e = {r->id, now,  &sys, "accept", CS_REPORTED, CS_ACCEPTED, "trusted channel",
-                        NULL,  NULL, 0};
+    case_event_new e = {w->r.id,           now,  &sys, "accept", CS_REPORTED, CS_ACCEPTED,
+                        "trusted channel", NULL, NULL, 0};
     int rc = case_event_add(c, &e, err);
 
     if (!rc) {
+        written_event(w, c, &e);
         e.action = "file";
         e.from_state = CS_ACCEPTED;
         e.to_state = CS_FILED;
         rc = case_event_add(c, &e, err);
     }
+    if (!rc)
+        written_event(w, c, &e);
     return rc;
 }
 
@@ -727,9 +756,14 @@ static int create_fn(db_conn *c, void *arg, gr_err *err)
                         CS_REPORTED, NULL, NULL,   w->in->media, w->in->nmedia};
     int rc;
 
+    w->nev = 0;
     rc = public_code_next(c, a, now, &r->public_code, err);
-    if (!rc)
+    if (!rc) {
+        /* The code outlives this function's arena (case_create_written). */
+        snprintf(w->code, sizeof(w->code), "%s", r->public_code);
+        r->public_code = w->code;
         rc = row_insert(c, w, err);
+    }
     if (!rc)
         rc = case_reporter_add(c, r->id, r->id, r->reporter_user_id, w->enc_len ? w->enc : NULL,
                                w->enc_len, r->contact_hint, now, err);
@@ -737,9 +771,11 @@ static int create_fn(db_conn *c, void *arg, gr_err *err)
     if (!rc)
         rc = case_event_add(c, &e, err);
     if (!rc)
+        written_event(w, c, &e);
+    if (!rc)
         rc = case_media_link(c, r, w->in->media, w->in->nmedia, r->is_public, w->who->user_id, err);
     if (!rc && r->state == CS_FILED)
-        rc = intake_auto_file(c, r, now, err);
+        rc = intake_auto_file(c, w, now, err);
     if (!rc && r->step)
         rc = case_step_start(c, r, now, err);
     if (!rc)
@@ -815,9 +851,9 @@ static int duplicate_check(db_conn *c, arena *a, const case_rec *r, int64_t targ
     return rc;
 }
 
-int case_create(gr_ctx *ctx, const case_actor *who, const case_input *in, int64_t *id, gr_err *err)
+static int create_run(gr_ctx *ctx, const case_actor *who, const case_input *in, struct create_w *w,
+                      gr_err *err)
 {
-    struct create_w *w = calloc(1, sizeof(*w));
     const char *channel = NULL;
     arena *a = arena_new();
     cat_info cat;
@@ -848,12 +884,57 @@ int case_create(gr_ctx *ctx, const case_actor *who, const case_input *in, int64_
         rc = duplicate_check(db_reader(ctx->db), a, &w->r, in->duplicate_of, err);
     if (!rc)
         rc = db_write(ctx->db, create_fn, w, err);
-    if (!rc) {
-        *id = w->id;
+    if (!rc)
         log_obj(LOG_INFO, "case.reported",
                 json_pack("{s:I, s:s}", "case_id", (json_int_t)w->id, "channel", channel));
-    }
     arena_free(a);
+    return rc;
+}
+
+int case_create(gr_ctx *ctx, const case_actor *who, const case_input *in, int64_t *id, gr_err *err)
+{
+    struct create_w *w = calloc(1, sizeof(*w));
+    int rc;
+
+    if (!w)
+        return err_set(err, GR_EINTERNAL, "", "out of memory");
+    rc = create_run(ctx, who, in, w, err);
+    if (!rc)
+        *id = w->id;
+    free(w);
+    return rc;
+}
+
+int case_create_written(gr_ctx *ctx, const case_actor *who, const case_input *in, arena *a,
+                        case_rec *r, case_event **ev, size_t *nev, gr_err *err)
+{
+    struct create_w *w = calloc(1, sizeof(*w));
+    int rc;
+
+    *nev = 0;
+    *ev = NULL;
+    if (!w)
+        return err_set(err, GR_EINTERNAL, "", "out of memory");
+    rc = create_run(ctx, who, in, w, err);
+    if (rc)
+        goto out;
+    *r = w->r;
+    r->id = w->id;
+    /* What the row holds outlives the input and w. */
+    r->public_code = arena_strdup(a, w->code);
+    r->channel = arena_strdup(a, r->channel);
+    r->title = arena_strdup(a, r->title);
+    r->description = arena_strdup(a, r->description);
+    r->address = r->address ? arena_strdup(a, r->address) : NULL;
+    r->contact_hint = r->contact_hint ? arena_strdup(a, r->contact_hint) : NULL;
+    /* Media links and a merge write more than the events noted: the caller
+     * reads those cases back. */
+    if (in->nmedia || in->duplicate_of)
+        goto out;
+    *ev = arena_alloc(a, w->nev * sizeof(**ev));
+    memcpy(*ev, w->ev, w->nev * sizeof(**ev));
+    *nev = w->nev;
+out:
     free(w);
     return rc;
 }

@@ -186,6 +186,14 @@ typedef struct case_event {
 
 int case_timeline(db_conn *c, arena *a, int64_t id, case_event **out, size_t *n, gr_err *err);
 
+/* case_create, and the case as the write left it, for an answer that need
+ * not read it back: *r the row (strings from a) and ev[0..*nev) its
+ * timeline. *nev = 0 when the write did more than intake's own events (a
+ * report's media linked, a merge into duplicate_of): the caller reads the
+ * case back then. */
+int case_create_written(gr_ctx *ctx, const case_actor *who, const case_input *in, arena *a,
+                        case_rec *r, case_event **ev, size_t *nev, gr_err *err);
+
 typedef struct case_filter {
     int64_t scope;       /* cases whose unit chain contains this unit; 0: any */
     int64_t reporter;    /* cases this user reported (merged ones included); 0: any */

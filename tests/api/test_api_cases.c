@@ -525,6 +525,57 @@ static void test_walk_inspector_sensor(void **state)
     walk_from_filed(id);
 }
 
+/* The answer to a report is built from the record the write made, not read
+ * back (case_create_written): it must equal what a GET of the case by the
+ * same caller shows (but for the duplicates offered), for a trusted channel
+ * with three events, for a case entered for a caller with a contact, for
+ * an anonymous one and for one entered with an address only. */
+static void same_as_get(int who, const char *body)
+{
+    char path[64];
+    gr_resp posted, got;
+    json_t *a;
+
+    if (req(&cl[who], "POST", "/api/v1/cases", body, &posted) != 201)
+        fail_msg("report by %s: %ld %s", names[who], posted.status, posted.body);
+    a = json_deep_copy(posted.json);
+    assert_int_equal(json_object_del(a, "duplicates"), 0);
+    snprintf(path, sizeof(path), "/api/v1/cases/%lld", (long long)gr_jint(a, "id"));
+    assert_int_equal(req(&cl[who], "GET", path, NULL, &got), 200);
+    if (!json_equal(a, got.json))
+        fail_msg("%s: the answer to the report\n%s\ndiffers from GET\n%s", names[who], posted.body,
+                 got.body);
+    json_decref(a);
+    gr_resp_free(&posted);
+    gr_resp_free(&got);
+}
+
+static void test_report_answer_is_the_case(void **state)
+{
+    char body[512];
+
+    (void)state;
+    snprintf(body, sizeof(body),
+             "{\"title\":\"井盖缺失\",\"description\":\"路口井盖缺失\",\"lat\":%.9f,"
+             "\"lon\":%.9f,\"category_id\":%lld,\"urgent\":true}",
+             glat, glon, (long long)cat("E0406"));
+    same_as_get(INSPECTOR, body);
+    snprintf(body, sizeof(body),
+             "{\"channel\":\"hotline\",\"contact\":\"13900002345\",\"title\":\"噪音\","
+             "\"description\":\"夜间施工\",\"lat\":%.9f,\"lon\":%.9f,\"is_public\":true}",
+             glat, glon);
+    same_as_get(ACCEPTOR, body);
+    snprintf(body, sizeof(body),
+             "{\"channel\":\"hotline\",\"contact\":\"13900002346\",\"anonymous\":true,"
+             "\"title\":\"占道\",\"description\":\"摊位占道\",\"lat\":%.9f,\"lon\":%.9f,"
+             "\"area_class\":\"A\"}",
+             glat, glon);
+    same_as_get(ACCEPTOR, body);
+    same_as_get(ACCEPTOR, "{\"channel\":\"counter\",\"contact\":\"13900003456\",\"title\":"
+                          "\"楼道堆物\",\"description\":\"三单元楼道堆满杂物\",\"address\":"
+                          "\"南郎家园3号楼\"}");
+}
+
 /* ---- conflicts ---- */
 
 static void test_conflicts(void **state)
@@ -964,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_walk_anonymous),
         cmocka_unit_test(test_walk_hotline_counter),
         cmocka_unit_test(test_walk_inspector_sensor),
+        cmocka_unit_test(test_report_answer_is_the_case),
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_bad_input),
