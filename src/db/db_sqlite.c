@@ -60,7 +60,8 @@ struct db {
     pthread_mutex_t readers_lock;
     db_conn *readers;
 
-    /* The writer: a queue of requests, a thread, and a condition to wake callers. */
+    /* The writer: a queue of requests, a thread, and a condition that wakes
+     * it when a request arrives (each request brings its own semaphore). */
     pthread_mutex_t wlock;
     pthread_cond_t wqueue_cond;
     struct wreq *qhead, *qtail;
